@@ -1,0 +1,183 @@
+"""The ``sfvq`` command line.
+
+    sfvq fit LATENTS.npy --bits B [--n-epochs E --batch-size S --seed N --device D] -o CURVE
+    sfvq project CURVE LATENTS.npy -o INDEX.npy
+    sfvq info CURVE
+
+A user mistake ends with one line ``sfvq: error: …`` and exit status 2, never a
+traceback. ``sfvq fit`` keeps its training state in ``CURVE.partial`` while it runs,
+so an interrupted fit resumes when the same command is run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+
+__all__ = ["main"]
+
+
+def _load_latents(path: str) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no such latents file: {p}")
+    try:
+        X = np.load(p, mmap_mode="r", allow_pickle=False)
+    except ValueError as e:
+        raise ValueError(
+            f"{p} is not a plain numeric .npy array ({e}); save latents with numpy.save(path, array)"
+        ) from None
+    except OSError as e:
+        raise ValueError(f"{p} is not a readable .npy file ({e}); save latents with numpy.save") from None
+    if isinstance(X, np.lib.npyio.NpzFile):
+        raise ValueError(f"{p} is an .npz archive; pass one array saved with numpy.save")
+    return X
+
+
+def _check_out(path: str) -> Path:
+    out = Path(path)
+    if not out.parent.exists():
+        raise FileNotFoundError(f"output folder {out.parent} does not exist: create it first")
+    return out
+
+
+def _cmd_fit(args) -> int:
+    from .sfvq import SFVQ
+
+    out = _check_out(args.output)
+    X = _load_latents(args.latents)
+    partial = out.with_name(out.name + ".partial")
+    q = SFVQ(
+        bits=args.bits,
+        n_epochs=args.n_epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        expansion_eps=args.expansion_eps,
+        shuffle=not args.no_shuffle,
+        device=args.device,
+        random_state=args.seed,
+        progress=not args.quiet,
+        checkpoint=partial,
+    )
+    if partial.exists() and not args.quiet:
+        print(f"resuming from {partial}", file=sys.stderr)
+    q.fit(X)
+    q.save(out)
+    partial.unlink(missing_ok=True)
+    if not args.quiet:
+        print(f"wrote {out}: {2**q.bits} corner points in {q.n_features_in_}-D, MSE {-q.score(X):.6g}")
+    return 0
+
+
+def _cmd_project(args) -> int:
+    from . import curve
+    from ._validation import check_device, check_matrix
+    from .sfvq import SFVQ
+
+    out = _check_out(args.output)
+    q = SFVQ.load(args.curve, device=args.device)
+    X = _load_latents(args.latents)
+    check_matrix(X, "LATENTS", n_features=q.n_features_in_)
+    bits = q.bits if args.bits is None else args.bits
+    if bits not in q.codebooks_:
+        raise ValueError(
+            f"--bits {bits} is not a fitted bitrate of {args.curve}; choose one of {sorted(q.codebooks_)}"
+        )
+    import torch
+
+    codebook = torch.from_numpy(q.codebooks_[bits]).to(check_device(q.device))
+    t, sq = curve.project(X, codebook, progress=not args.quiet)
+    np.save(out, t)
+    if not args.quiet:
+        print(f"wrote {out}: {len(t)} curve indices in [0, {2**bits - 1}], MSE {sq.mean() / X.shape[1]:.6g}")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from .sfvq import SFVQ
+
+    q = SFVQ.load(args.curve)
+    print(f"{args.curve}: SFVQ curve, {q.n_features_in_} features, bits 2..{q.bits}")
+    print(f"parameters: {q.get_params()}")
+    last = {}
+    for h in q.history_:
+        last[h["bits"]] = h
+    for b in sorted(last):
+        h = last[b]
+        print(f"  {b:2d} bits  {2**b:6d} corners  loss {h['loss']:.6g}  perplexity {h['perplexity']:.1f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sfvq",
+        description="Space-filling vector quantization of GAN latent spaces.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "fit",
+        help="fit an SFVQ curve to latent vectors",
+        description="Fit an SFVQ curve (2**bits corner points) to an (n_samples, n_features) "
+        ".npy array and save it. Interrupted fits resume from OUTPUT.partial.",
+    )
+    p.add_argument("latents", metavar="LATENTS.npy", help="latent vectors, shape (n_samples, n_features)")
+    p.add_argument("--bits", type=int, required=True, help="final bitrate: 2**bits corner points (>= 2)")
+    p.add_argument("--n-epochs", type=int, default=1, help="epochs per bitrate stage (default 1)")
+    p.add_argument("--batch-size", type=int, default=64, help="samples per step (default 64)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    p.add_argument(
+        "--expansion-eps", type=float, default=0.01, help="doubling offset along a line (default 0.01)"
+    )
+    p.add_argument("--no-shuffle", action="store_true", help="visit samples in file order")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ... (default cpu)")
+    p.add_argument("-o", "--output", required=True, metavar="CURVE", help="file to write the curve to")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_cmd_fit)
+
+    p = sub.add_parser(
+        "project",
+        help="map latent vectors to fractional curve indices",
+        description="Project every row of LATENTS.npy onto the nearest point of the curve "
+        "(exact, over all lines) and save its fractional index as a float64 .npy array.",
+    )
+    p.add_argument("curve", metavar="CURVE", help="a curve written by 'sfvq fit'")
+    p.add_argument("latents", metavar="LATENTS.npy", help="latent vectors, shape (n_samples, n_features)")
+    p.add_argument(
+        "--bits", type=int, default=None, help="use the curve at this bitrate (default: the final one)"
+    )
+    p.add_argument("--device", default=None, help="torch device (default: the one the curve was fitted on)")
+    p.add_argument("-o", "--output", required=True, metavar="INDEX.npy", help="where to write the indices")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_cmd_project)
+
+    p = sub.add_parser(
+        "info",
+        help="describe a saved curve",
+        description="Print a saved curve's parameters and per-stage loss.",
+    )
+    p.add_argument("curve", metavar="CURVE")
+    p.set_defaults(func=_cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError, NotFittedError) as e:
+        print(f"sfvq: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sfvq: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,88 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sfvq_lib import SFVQ
+from sfvq_lib.cli import main
+
+
+@pytest.fixture()
+def latents(tmp_path, ring_2d):
+    path = tmp_path / "w.npy"
+    np.save(path, ring_2d)
+    return path
+
+
+def test_fit_then_project(tmp_path, latents, ring_2d, capsys):
+    curve_path = tmp_path / "ring.sfvq"
+    assert (
+        main(["fit", str(latents), "--bits", "4", "--n-epochs", "2", "--seed", "3", "-o", str(curve_path)])
+        == 0
+    )
+    assert "wrote" in capsys.readouterr().out
+    assert not (tmp_path / "ring.sfvq.partial").exists()
+    q = SFVQ.load(curve_path)
+    same = SFVQ(bits=4, n_epochs=2, random_state=3, progress=False).fit(ring_2d)
+    assert np.array_equal(q.codebook_, same.codebook_)
+
+    index_path = tmp_path / "t.npy"
+    assert main(["project", str(curve_path), str(latents), "-o", str(index_path)]) == 0
+    t = np.load(index_path)
+    np.testing.assert_array_equal(t, q.transform(ring_2d))
+    assert main(["project", str(curve_path), str(latents), "--bits", "2", "-q", "-o", str(index_path)]) == 0
+    assert np.load(index_path).max() <= 3
+    assert main(["info", str(curve_path)]) == 0
+    assert "4 bits" in capsys.readouterr().out
+
+
+def run_error(argv, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith("sfvq: error: ") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_user_mistakes_are_one_line(tmp_path, latents, capsys):
+    out = str(tmp_path / "c.sfvq")
+    assert "no such latents file" in run_error(
+        ["fit", str(tmp_path / "missing.npy"), "--bits", "3", "-o", out], capsys
+    )
+    assert "bits=13 needs at least 8192 samples" in run_error(
+        ["fit", str(latents), "--bits", "13", "-o", out], capsys
+    )
+    assert "bits must be >= 2" in run_error(["fit", str(latents), "--bits", "1", "-o", out], capsys)
+    assert "output folder" in run_error(
+        ["fit", str(latents), "--bits", "3", "-o", str(tmp_path / "no/c")], capsys
+    )
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.array([{"a": 1}], dtype=object))
+    assert "not a plain numeric .npy" in run_error(["fit", str(bad), "--bits", "3", "-o", out], capsys)
+    nan = tmp_path / "nan.npy"
+    np.save(nan, np.full((10, 2), np.nan, np.float32))
+    assert "NaN or inf" in run_error(["fit", str(nan), "--bits", "2", "-o", out], capsys)
+    notcurve = tmp_path / "x.sfvq"
+    notcurve.write_bytes(b"garbage")
+    assert "not a readable" in run_error(["project", str(notcurve), str(latents), "-o", out], capsys)
+
+
+def test_project_feature_mismatch(tmp_path, latents, capsys):
+    curve_path = tmp_path / "c.sfvq"
+    main(["fit", str(latents), "--bits", "2", "-q", "-o", str(curve_path)])
+    other = tmp_path / "w3.npy"
+    np.save(other, np.zeros((5, 3), np.float32))
+    err = run_error(["project", str(curve_path), str(other), "-o", str(tmp_path / "t.npy")], capsys)
+    assert "LATENTS has 3 features, but the curve was fitted on 2" in err
+
+
+def test_console_script_help_documents_every_command():
+    exe = Path(sys.executable).with_name("sfvq")
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("fit", "project", "info"):
+        assert command in out
+    fit_help = subprocess.run([str(exe), "fit", "--help"], capture_output=True, text=True, check=True).stdout
+    for flag in ("--bits", "--n-epochs", "--batch-size", "--seed", "--device", "--output"):
+        assert flag in fit_help
