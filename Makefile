@@ -21,6 +21,7 @@ book: $(STAMP)
 	@echo "The book is in build/_build/html/index.html"
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 benchmark: $(STAMP)

@@ -82,7 +82,7 @@ def bench_fit() -> dict:
     ours_stage10 = time.perf_counter() - t0
     naive_stage10 = naive_step_time(c9, Xt) * (65536 // 64)
     return {
-        "fit_s": min(t_a, t_b),
+        "fit_s": max(t_a, t_b),  # the slower of the two (the first includes warm-up)
         "fit_s_runs": [t_a, t_b],
         "fit_mse": mse,
         "bit_identical": bool(np.array_equal(qa.codebook_, qb.codebook_)),
@@ -148,8 +148,9 @@ def main(argv=None) -> int:
         res.update(r)
         ok &= r["fit_s"] <= TARGETS["fit_s"] and r["fit_mse"] <= TARGETS["fit_mse"] and r["bit_identical"]
         print(
-            f"fit 65536x512, bits 2..10: {r['fit_s']:.1f} s (runs {r['fit_s_runs'][0]:.1f}, "
-            f"{r['fit_s_runs'][1]:.1f}; target <= {TARGETS['fit_s']:.0f} s; published code "
+            f"fit 65536x512, bits 2..10: {r['fit_s']:.1f} s, the slower of 2 runs "
+            f"({r['fit_s_runs'][0]:.1f}, {r['fit_s_runs'][1]:.1f}; target <= {TARGETS['fit_s']:.0f} s; "
+            "published code "
             f"{PUBLISHED['fit_s']:.0f} s = {PUBLISHED['fit_s'] / r['fit_s']:.0f}x slower)"
         )
         print(f"  final MSE (exact projection): {r['fit_mse']:.4f} (target <= {TARGETS['fit_mse']})")

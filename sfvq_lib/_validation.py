@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -27,6 +28,19 @@ class NumpyRows:
     def __len__(self) -> int:
         return len(self.array)
 
+    def as_tensor(self):
+        """A zero-copy tensor view of the array where torch can share its memory.
+
+        Row gathers on a tensor are much faster than numpy fancy indexing plus a
+        copy per batch. Read-only arrays (e.g. memory maps) are shared too: we only
+        ever read them. Returns ``self`` for dtypes torch cannot share.
+        """
+        if self.array.dtype not in (np.float16, np.float32, np.float64):
+            return self
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "The given NumPy array is not writable"
+            return torch.from_numpy(self.array)
+
     def __getitem__(self, idx) -> Tensor:
         if isinstance(idx, Tensor):
             idx = idx.cpu().numpy()
@@ -42,13 +56,30 @@ def check_int(value, name: str, minimum: int, hint: str = "") -> int:
 
 
 def check_device(device) -> torch.device:
+    """A usable torch device: ``cpu`` or ``cuda[:index]`` on a machine that has it."""
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as e:
         raise ValueError(f"device={device!r} is not a torch device ({e}); use 'cpu' or 'cuda'") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but this torch has no usable CUDA GPU; use device='cpu'")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r} is not supported: use 'cpu' or 'cuda[:index]'")
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"device={device!r} but this machine has no usable CUDA GPU; use device 'cpu'")
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(
+                f"device={device!r} but this machine has {count} CUDA GPU(s): use cuda:0..cuda:{count - 1}"
+            )
     return dev
+
+
+def device_available(device) -> bool:
+    try:
+        check_device(device)
+    except ValueError:
+        return False
+    return True
 
 
 def check_matrix(X, name: str = "X", n_features: int | None = None):
@@ -73,7 +104,7 @@ def check_matrix(X, name: str = "X", n_features: int | None = None):
         if arr.dtype.kind not in "fiu" or arr.dtype.kind == "b":
             raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}")
     if arr.ndim != 2:
-        hint = " (use X.reshape(1, -1) for a single sample)" if arr.ndim == 1 else ""
+        hint = " (X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one sample)" if arr.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {tuple(arr.shape)}{hint}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty: got shape {tuple(arr.shape)}")

@@ -183,10 +183,19 @@ class KMeansVQ(BaseEstimator):
         self.n_features_in_ = Xd.shape[1]
         return self
 
+    def directions(self) -> np.ndarray:
+        """The unit directions, shape (2**bits, d)."""
+        _require_fitted(self, "codebook_")
+        return self.directions_
+
     def predict(self, X) -> np.ndarray:
         """Index of the nearest code vector, shape (n,)."""
         _require_fitted(self, "codebook_")
         Xd = _dense(X)
+        if Xd.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {Xd.shape[1]} features, but KMeansVQ was fitted on {self.n_features_in_}"
+            )
         return torch.cdist(torch.from_numpy(Xd), torch.from_numpy(self.codebook_)).argmin(1).numpy()
 
     def quantize(self, X) -> np.ndarray:
@@ -195,6 +204,7 @@ class KMeansVQ(BaseEstimator):
 
     def score(self, X, y=None) -> float:
         """Negative mean squared error (per feature)."""
+        _require_fitted(self, "codebook_")
         Xd = _dense(X)
         return -float(np.mean((Xd - self.quantize(Xd)) ** 2))
 

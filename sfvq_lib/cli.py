@@ -12,17 +12,22 @@ so an interrupted fit resumes when the same command is run again.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
+from ._validation import check_matrix
+
 __all__ = ["main"]
 
 
 def _load_latents(path: str) -> np.ndarray:
     p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{p} is a folder: pass a .npy file of latent vectors")
     if not p.is_file():
         raise FileNotFoundError(f"no such latents file: {p}")
     try:
@@ -31,17 +36,23 @@ def _load_latents(path: str) -> np.ndarray:
         raise ValueError(
             f"{p} is not a plain numeric .npy array ({e}); save latents with numpy.save(path, array)"
         ) from None
-    except OSError as e:
+    except (OSError, EOFError) as e:
         raise ValueError(f"{p} is not a readable .npy file ({e}); save latents with numpy.save") from None
     if isinstance(X, np.lib.npyio.NpzFile):
         raise ValueError(f"{p} is an .npz archive; pass one array saved with numpy.save")
+    check_matrix(X, "LATENTS")
     return X
 
 
 def _check_out(path: str) -> Path:
+    """Fail before any work if ``path`` cannot be written."""
     out = Path(path)
+    if out.is_dir():
+        raise ValueError(f"output {out} is a folder: give a file name, e.g. {out / 'out'}")
     if not out.parent.exists():
         raise FileNotFoundError(f"output folder {out.parent} does not exist: create it first")
+    if not os.access(out.parent, os.W_OK):
+        raise ValueError(f"output folder {out.parent} is not writable: choose another output path")
     return out
 
 
@@ -75,13 +86,17 @@ def _cmd_fit(args) -> int:
 
 def _cmd_project(args) -> int:
     from . import curve
-    from ._validation import check_device, check_matrix
+    from ._validation import check_device
     from .sfvq import SFVQ
 
     out = _check_out(args.output)
     q = SFVQ.load(args.curve, device=args.device)
     X = _load_latents(args.latents)
-    check_matrix(X, "LATENTS", n_features=q.n_features_in_)
+    if X.shape[1] != q.n_features_in_:
+        raise ValueError(
+            f"LATENTS has {X.shape[1]} features, but the curve was fitted on {q.n_features_in_}: "
+            "pass latents from the same space"
+        )
     bits = q.bits if args.bits is None else args.bits
     if bits not in q.codebooks_:
         raise ValueError(
@@ -91,7 +106,8 @@ def _cmd_project(args) -> int:
 
     codebook = torch.from_numpy(q.codebooks_[bits]).to(check_device(q.device))
     t, sq = curve.project(X, codebook, progress=not args.quiet)
-    np.save(out, t)
+    with open(out, "wb") as f:  # np.save(path) would append ".npy" to other names
+        np.save(f, t)
     if not args.quiet:
         print(f"wrote {out}: {len(t)} curve indices in [0, {2**bits - 1}], MSE {sq.mean() / X.shape[1]:.6g}")
     return 0
@@ -171,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, NotFittedError) as e:
-        print(f"sfvq: error: {e}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, NotFittedError) as e:
+        # OSError: permission denied, disk full, a folder where a file was expected ...
+        msg = str(e) if not isinstance(e, OSError) or not e.strerror else f"{e.strerror}: {e.filename}"
+        print(f"sfvq: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sfvq: interrupted; run the same command again to resume", file=sys.stderr)

@@ -37,6 +37,14 @@ def _as_tensor(a, dtype=torch.float32, device=None) -> Tensor:
     return torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
 
 
+def _float_tensor(a) -> Tensor:
+    """A floating tensor of ``a``, keeping float64 and autograd where given."""
+    if isinstance(a, Tensor):
+        return a if a.is_floating_point() else a.float()
+    arr = np.asarray(a)
+    return torch.as_tensor(arr if arr.dtype == np.float64 else arr.astype(np.float32))
+
+
 def _like(result: Tensor, reference):
     """Return ``result`` as the same kind (numpy or torch) as ``reference``."""
     if isinstance(reference, Tensor):
@@ -120,7 +128,7 @@ def arc_length(codebook, t=None):
     tt = _check_t(_as_tensor(t, dtype=torch.float64, device=c.device), len(c))
     i = tt.floor().long().clamp(0, len(c) - 2)
     s = corners[i] + (tt - i) * lengths[i]
-    return _like(s.to(torch.float32), t)
+    return s.to(device=t.device, dtype=torch.float32) if isinstance(t, Tensor) else _like(s.float(), t)
 
 
 def _check_t(t: Tensor, n_corners: int) -> Tensor:
@@ -150,10 +158,11 @@ def interpolate(codebook, t):
     array or tensor, shape (n, d)
         ``(1 - u) c_i + u c_{i+1}`` with ``i = min(floor(t), k - 2)``, ``u = t - i``.
     """
-    c = _as_tensor(codebook) if not isinstance(codebook, Tensor) else codebook
+    c = _float_tensor(codebook)
     _check_codebook(c)
     tt = _check_t(_as_tensor(t, dtype=torch.float64, device=c.device), len(c))
-    return _like(_decode(c, tt), t if isinstance(t, Tensor) else codebook)
+    out = _decode(c, tt)
+    return out.to(t.device) if isinstance(t, Tensor) else _like(out, codebook)
 
 
 def _decode(c: Tensor, t: Tensor) -> Tensor:
@@ -180,7 +189,7 @@ def expand(codebook, eps: float = 0.01):
     -------
     array or tensor, shape (2k, d)
     """
-    c = _as_tensor(codebook) if not isinstance(codebook, Tensor) else codebook
+    c = _float_tensor(codebook)
     _check_codebook(c)
     k = len(c)
     if k % 2:
@@ -209,6 +218,8 @@ def initial_corners(X, n_corners: int = 4, chunk_size: int = 65536) -> Tensor:
         than ``n_corners`` samples is left out, as in the reference code.
     """
     n = len(X)
+    if n < n_corners:
+        raise ValueError(f"initial_corners needs at least {n_corners} samples, got {n}")
     norms = torch.cat(
         [torch.linalg.vector_norm(X[a : a + chunk_size].float(), dim=1) for a in range(0, n, chunk_size)]
     )
@@ -230,8 +241,10 @@ def project(X, codebook, chunk_size: int | None = None, progress: bool = False):
     All ``k - 1`` lines are searched (the reference code searches only the two lines
     beside the nearest corner point). Distances come from one matrix product per
     chunk: ``|x - c_j|² = |x|² - 2 x·c_j + |c_j|²`` and ``x·v_j = x·c_{j+1} - x·c_j``,
-    so no ``(n, d, k)`` tensor is ever built. The winning line is then re-evaluated
-    in float64, so corner points map to whole indices.
+    so no ``(n, d, k)`` tensor is ever built. Data and codebook are first shifted by
+    the codebook's mean, so the float32 products stay accurate far from the origin,
+    and the winning line is re-evaluated in float64, so corner points map to whole
+    indices. The search runs in float32 whatever the input precision.
 
     Parameters
     ----------
@@ -256,12 +269,16 @@ def project(X, codebook, chunk_size: int | None = None, progress: bool = False):
     k = len(c)
     if chunk_size is None:
         chunk_size = max(1, _PROJECT_BLOCK // k)
+    # Shift everything by the codebook's mean: the distances are unchanged, but the
+    # float32 products no longer cancel when the data sit far from the origin.
+    c64 = c.to(torch.float64)
+    shift = c64.mean(0)  # (d,)
+    c = (c64 - shift).to(torch.float32)
     v = c[1:] - c[:-1]  # (k-1, d)
     vv = (v * v).sum(1)  # (k-1,)
     cv = (c[:-1] * v).sum(1)  # (k-1,)  <c_j, v_j>
     cc = (c * c).sum(1)  # (k,)
     inv_vv = torch.where(vv > 0, 1.0 / vv.clamp_min(torch.finfo(vv.dtype).tiny), 0.0)
-    c64 = c.to(torch.float64)
     ts, ds = [], []
     if x_all.ndim != 2 or x_all.shape[1] != c.shape[1]:
         raise ValueError(
@@ -272,7 +289,8 @@ def project(X, codebook, chunk_size: int | None = None, progress: bool = False):
         x = x_all[a : a + chunk_size]
         if not isinstance(x, Tensor):
             x = torch.from_numpy(np.array(x, dtype=np.float32))  # writable copy of the block
-        x = x.to(device=c.device, dtype=torch.float32)  # (m, d)
+        x64 = x.to(device=c.device, dtype=torch.float64) - shift  # (m, d)
+        x = x64.to(torch.float32)
         g = x @ c.T  # (m, k)
         a_ = g[:, 1:] - g[:, :-1]  # (m, k-1)  <x, v_j>
         a_ -= cv  # <x - c_j, v_j>
@@ -282,8 +300,7 @@ def project(X, codebook, chunk_size: int | None = None, progress: bool = False):
         e.addcmul_(u, a_.mul_(-2.0).addcmul_(u, vv))
         j = e.argmin(1)  # (m,)
         # Re-evaluate the winning line in float64.
-        x64 = x.to(torch.float64)
-        cj, vj = c64[j], c64[j + 1] - c64[j]  # (m, d)
+        cj, vj = c64[j] - shift, c64[j + 1] - c64[j]  # (m, d)
         vvj = (vj * vj).sum(1)
         uj = torch.where(vvj > 0, ((x64 - cj) * vj).sum(1) / vvj.clamp_min(1e-300), 0.0)
         uj = uj.clamp(0.0, 1.0)

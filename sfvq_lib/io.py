@@ -29,6 +29,9 @@ def atomic_save(obj: dict, path: str | os.PathLike) -> Path:
             torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -39,8 +42,12 @@ def atomic_save(obj: dict, path: str | os.PathLike) -> Path:
     return path
 
 
-def load_checked(path: str | os.PathLike, kind: str, format_version: int) -> dict:
+def load_checked(
+    path: str | os.PathLike, kind: str, format_version: int, fix: str = "write it again"
+) -> dict:
     """Read a file written by `atomic_save` and check its kind and version.
+
+    ``fix`` is what the error messages tell the user to do about a bad file.
 
     Raises
     ------
@@ -51,26 +58,27 @@ def load_checked(path: str | os.PathLike, kind: str, format_version: int) -> dic
         another format version. The message names the file and what to do.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a {kind} file")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "Detected pickle protocol 4"
             obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a damaged pickle can fail in many ways; none is the user's bug
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    except Exception as e:  # a damaged or foreign file can fail in many ways
         raise ValueError(
             f"{path} is not a readable {kind} file (truncated, corrupt or not written by "
-            f"sfvq_lib: {reason[:200]}); write it again"
+            f"sfvq_lib; {type(e).__name__}): {fix}"
         ) from None
     if not isinstance(obj, dict) or "format_version" not in obj or "kind" not in obj:
-        raise ValueError(f"{path} is not a {kind} file written by sfvq_lib; write it again")
+        raise ValueError(f"{path} is not a {kind} file written by sfvq_lib: {fix}")
     if obj["kind"] != kind:
         raise ValueError(f"{path} holds a {obj['kind']!r}, not a {kind!r}")
     if obj["format_version"] != format_version:
         raise ValueError(
             f"{path} is a {kind} file of format version {obj['format_version']}, this "
-            f"sfvq_lib reads version {format_version}: refit and save it again with "
-            "this version (or use the sfvq_lib version that wrote it)"
+            f"sfvq_lib reads version {format_version}: {fix} with this version (or use "
+            "the sfvq_lib version that wrote it)"
         )
     return obj

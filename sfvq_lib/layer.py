@@ -59,7 +59,7 @@ class SFVQLayer(nn.Module):
             Training: ``x`` plus noise with the norm of the dithered quantization
             error (differentiable in ``x`` and the codebook). Eval: the nearest point
             on the curve.
-        t : tensor, shape (n,)
+        t : tensor, shape (n,), float64
             Fractional curve index of the point used.
         """
         if x.ndim != 2 or x.shape[1] != self.n_features:
@@ -68,9 +68,10 @@ class SFVQLayer(nn.Module):
             r = torch.rand(len(self.codebook) - 1, device=x.device)
             p = dithered_points(self.codebook, r)  # (k-1, d)
             j = nearest_rows(x.detach(), p.detach())  # (n,)
-            return noise_substitution(x, p[j]), j.to(x.dtype) + r[j].to(x.dtype)
+            t = j.to(torch.float64) + r[j].to(torch.float64)
+            return noise_substitution(x, p[j].to(x.dtype)), t
         t, _ = curve.project(x.detach(), self.codebook.detach())
-        return curve._decode(self.codebook, t), t.to(x.dtype)
+        return curve._decode(self.codebook, t).to(x.dtype), t
 
     @torch.no_grad()
     def expand(self, eps: float = 0.01) -> None:

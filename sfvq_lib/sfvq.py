@@ -10,6 +10,7 @@ the projection onto the curve is exact over all lines.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from . import curve
-from ._validation import NumpyRows, check_device, check_int, check_matrix
+from ._validation import NumpyRows, check_device, check_int, check_matrix, device_available
 from .io import atomic_save, load_checked
 from .training import train_stage
 
@@ -37,7 +38,8 @@ class SFVQ(TransformerMixin, BaseEstimator):
 
     Training starts from 4 corner points and doubles them before every new stage
     (2, 3, …, ``bits`` bits). At each step one random point per line is the
-    quantization target ("dithering"); the loss is the MSE.
+    quantization target ("dithering"); the loss is the MSE. To put SFVQ inside a
+    network trained end to end, use `SFVQLayer` (noise substitution, NSVQ).
 
     Parameters
     ----------
@@ -64,8 +66,10 @@ class SFVQ(TransformerMixin, BaseEstimator):
         Show a tqdm progress bar during `fit`.
     checkpoint : str or path, optional
         File to save the training state to after every epoch. If it exists when
-        `fit` starts and was written for the same parameters and data, training
-        resumes from it and ends exactly as an uninterrupted run would.
+        `fit` starts and was written for the same parameters and data (hashed in
+        full), training resumes from it and ends exactly as an uninterrupted run
+        would; a checkpoint of a finished fit makes the same fit return at once.
+        Needs ``random_state`` to be an int or None.
 
     Attributes
     ----------
@@ -123,15 +127,24 @@ class SFVQ(TransformerMixin, BaseEstimator):
         n, d = rows.shape
         n_corners = 2**self.bits
         if n < n_corners:
-            max_bits = int(np.floor(np.log2(n))) if n >= 4 else None
-            fix = f"use bits <= {max_bits}" if max_bits and max_bits >= 2 else "pass at least 4 samples"
-            raise ValueError(
-                f"bits={self.bits} needs at least {n_corners} samples (one per corner "
-                f"point), got {n}: {fix} or pass more samples"
+            fix = (
+                f"use bits <= {int(np.log2(n))} or pass more samples" if n >= 4 else "pass at least 4 samples"
             )
+            raise ValueError(
+                f"bits={self.bits} needs at least {n_corners} samples (one per corner point), got {n}: {fix}"
+            )
+        if self.checkpoint is not None and not (
+            self.random_state is None or isinstance(self.random_state, int)
+        ):
+            raise TypeError(
+                "a checkpoint needs random_state to be an int or None, got a "
+                f"{type(self.random_state).__name__}: pass an int seed"
+            )
+        if isinstance(rows, NumpyRows):
+            rows = rows.as_tensor()
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         generator = torch.Generator().manual_seed(seed)
-        fingerprint = _fingerprint(rows)
+        fingerprint = _fingerprint(rows) if self.checkpoint is not None else None
 
         state = self._load_checkpoint(fingerprint)
         if state is None:
@@ -194,7 +207,7 @@ class SFVQ(TransformerMixin, BaseEstimator):
         keys = ("bits", "n_epochs", "batch_size", "lr", "expansion_eps", "shuffle")
         params = {k: getattr(self, k) for k in keys}
         rs = self.random_state
-        params["random_state"] = rs if rs is None or isinstance(rs, int) else repr(rs)
+        params["random_state"] = int(rs) if isinstance(rs, (int, np.integer)) else None
         return params
 
     def _save_checkpoint(self, fingerprint, bits, stage_state, codebooks, history, generator):
@@ -218,29 +231,18 @@ class SFVQ(TransformerMixin, BaseEstimator):
     def _load_checkpoint(self, fingerprint):
         if self.checkpoint is None or not Path(self.checkpoint).exists():
             return None
-        ck = load_checked(self.checkpoint, _CHECKPOINT_KIND, FORMAT_VERSION)
+        ck = load_checked(self.checkpoint, _CHECKPOINT_KIND, FORMAT_VERSION, fix="delete it to start over")
         if ck["params"] != self._checkpoint_params() or ck["fingerprint"] != fingerprint:
             raise ValueError(
                 f"checkpoint {self.checkpoint} was written for other parameters or other "
-                "data: delete it or pass another checkpoint path"
+                "data: delete it to start over"
             )
-        stage_state = ck["stage_state"]
-        bits = ck["bits"]
-        if stage_state is None:  # the stage `bits - 1` finished (or the whole fit)
-            prev = ck["codebooks"][bits - 1]
-            return {
-                "bits": bits,
-                "epoch": 0,
-                "codebook": prev,
-                "codebooks": ck["codebooks"],
-                "history": ck["history"],
-                "generator": ck["generator"],
-                "stage_state": None,
-            }
+        stage_state, bits = ck["stage_state"], ck["bits"]
         return {
             "bits": bits,
-            "epoch": stage_state["epoch"],
-            "codebook": stage_state["codebook"],
+            # stage_state None: stage `bits - 1` (or the whole fit) had finished
+            "epoch": 0 if stage_state is None else stage_state["epoch"],
+            "codebook": ck["codebooks"][bits - 1] if stage_state is None else stage_state["codebook"],
             "codebooks": ck["codebooks"],
             "history": ck["history"],
             "generator": ck["generator"],
@@ -300,9 +302,9 @@ class SFVQ(TransformerMixin, BaseEstimator):
         c = self._fitted_codebook(bits)
         rows = check_matrix(X, n_features=self.n_features_in_)
         src = rows.array if isinstance(rows, NumpyRows) else rows
-        out = []
-        for a in range(0, len(src), 16384):
-            x = src[a : a + 16384]
+        out, block = [], max(1, (1 << 22) // len(c))
+        for a in range(0, len(src), block):
+            x = src[a : a + block]
             x = x if isinstance(x, Tensor) else torch.from_numpy(np.array(x, dtype=np.float32))
             out.append(torch.cdist(x.to(c.device, torch.float32), c).argmin(1))
         idx = torch.cat(out)
@@ -340,12 +342,22 @@ class SFVQ(TransformerMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path, device=None) -> SFVQ:
-        """Read a file written by `save`; ``device`` overrides the saved device."""
-        obj = load_checked(path, _KIND, FORMAT_VERSION)
+        """Read a file written by `save`.
+
+        ``device`` overrides the saved device; without it, a curve fitted on a GPU is
+        loaded onto the CPU (with a warning) where no GPU is available.
+        """
+        obj = load_checked(path, _KIND, FORMAT_VERSION, fix="fit and save the curve again")
         try:
             params = dict(obj["params"])
             if device is not None:
                 params["device"] = device
+            elif not device_available(params["device"]):
+                warnings.warn(
+                    f"{path} was fitted on {params['device']!r}, which this machine lacks; using 'cpu'",
+                    stacklevel=2,
+                )
+                params["device"] = "cpu"
             q = cls(**params)
             codebooks = {int(b): c for b, c in obj["codebooks"].items()}
             d = int(obj["n_features_in"])
@@ -366,10 +378,9 @@ class SFVQ(TransformerMixin, BaseEstimator):
 
 
 def _fingerprint(rows) -> str:
-    """A short hash of the data's shape and a spread of its rows."""
-    n = len(rows)
-    idx = torch.unique(torch.linspace(0, n - 1, steps=min(n, 64)).long())
-    sample = rows[idx]
-    h = hashlib.sha256(f"{tuple(rows.shape)}".encode())
-    h.update(sample.detach().cpu().float().numpy().tobytes())
-    return h.hexdigest()[:32]
+    """A hash of the data's shape and every value (streamed in blocks)."""
+    h = hashlib.blake2b(f"{tuple(rows.shape)}".encode(), digest_size=16)
+    for a in range(0, len(rows), 65536):
+        block = rows[a : a + 65536]
+        h.update(block.detach().cpu().float().numpy().tobytes())
+    return h.hexdigest()

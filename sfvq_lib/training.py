@@ -36,7 +36,7 @@ class EpochLog:
     epoch: int
     loss: float  # mean MSE over the epoch's batches (per feature)
     perplexity: float  # exp(entropy) of the line usage; at most n_lines
-    lr: float  # learning rate used during the epoch
+    lr: float  # learning rate at the start of the epoch
     usage: list[int] = field(default_factory=list)  # samples assigned to each line
 
     def as_dict(self) -> dict:
@@ -63,9 +63,13 @@ def nearest_rows(x: Tensor, points: Tensor) -> Tensor:
 
     x: (n, d); points: (m, d) → (n,) long. ``|x|²`` is constant per row, so the
     argmin of ``|p|² - 2 x·p`` is one matrix product, with no (n, d, m) tensor.
+    Both are shifted by the points' mean first, so the terms do not cancel in
+    float32 when the data sit far from the origin.
     """
-    pp = (points * points).sum(1)  # (m,)
-    return torch.addmm(pp, x, points.T, alpha=-2.0).argmin(1)
+    shift = points.mean(0)  # (d,)
+    p = points - shift  # (m, d)
+    pp = (p * p).sum(1)  # (m,)
+    return torch.addmm(pp, x.to(p.dtype) - shift, p.T, alpha=-2.0).argmin(1)
 
 
 def noise_substitution(x: Tensor, q: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -78,6 +82,10 @@ def noise_substitution(x: Tensor, q: Tensor, generator: torch.Generator | None =
 
     x, q: (n, d) → (n, d).
     """
+    if generator is not None and generator.device != x.device:
+        raise ValueError(
+            f"generator is on {generator.device} but x is on {x.device}: use a generator on x's device"
+        )
     v = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     err = torch.linalg.vector_norm(x - q, dim=1, keepdim=True)  # (n, 1)
     vn = torch.linalg.vector_norm(v, dim=1, keepdim=True)
@@ -107,9 +115,20 @@ def dithered_mse_grad(codebook: Tensor, x: Tensor, r: Tensor) -> tuple[tuple[Ten
     return (loss, j), grad
 
 
-def stage_lr(lr: float, epoch: int, n_epochs: int) -> float:
-    """The step schedule of a stage: ``lr`` halved at 60 % and at 80 % of its epochs."""
-    return lr * 0.5 ** sum(epoch >= m for m in (int(0.6 * n_epochs), int(0.8 * n_epochs)) if m > 0)
+def stage_lr(lr: float, step: int, total_steps: int) -> float:
+    """The step schedule of a stage: ``lr``, halved at 60 % and again at 80 % of it.
+
+    Counted in steps, so a 1-epoch stage is annealed too. For a number of epochs that
+    is a multiple of 5 this is the reference code's per-epoch ``MultiStepLR`` exactly;
+    with 1 epoch, that code's milestones both fall on epoch 0 and its whole stage runs
+    at ``lr / 4``.
+    """
+    return lr * 0.5 ** ((step >= 0.6 * total_steps) + (step >= 0.8 * total_steps))
+
+
+# Dithering draws are made in blocks of about this many numbers (one host-to-device
+# copy per block rather than per step on a GPU).
+_DITHER_BLOCK = 1 << 20
 
 
 def train_stage(
@@ -137,7 +156,8 @@ def train_stage(
     bits : int
         The stage's bitrate, for the logs.
     n_epochs, batch_size, lr, shuffle
-        As in `SFVQ`. A fresh Adam is made here, with the `stage_lr` schedule.
+        As in `SFVQ`. A fresh Adam is made here, with the `stage_lr` schedule
+        (halved at 60 % and 80 % of the stage's steps).
     generator : torch.Generator
         CPU generator for the shuffling order and the dithering draws.
     on_step : callable, optional
@@ -165,17 +185,23 @@ def train_stage(
     n, n_lines = len(X), len(param) - 1
     n_steps = -(-n // batch_size)
     logs = []
+    total_steps = n_epochs * n_steps
+    block = max(1, _DITHER_BLOCK // n_lines)
     for epoch in range(first_epoch, n_epochs):
-        for group in opt.param_groups:
-            group["lr"] = stage_lr(lr, epoch, n_epochs)
         order = torch.randperm(n, generator=generator) if shuffle else None
         usage = torch.zeros(n_lines, dtype=torch.long, device=device)
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-        lr_now = opt.param_groups[0]["lr"]
-        for a in range(0, n, batch_size):
+        lr_start = stage_lr(lr, epoch * n_steps, total_steps)
+        for step in range(n_steps):
+            if step % block == 0:
+                rs = torch.rand(min(block, n_steps - step), n_lines, generator=generator).to(device)
+            lr_now = stage_lr(lr, epoch * n_steps + step, total_steps)
+            if opt.param_groups[0]["lr"] != lr_now:
+                opt.param_groups[0]["lr"] = lr_now
+            a = step * batch_size
             rows = order[a : a + batch_size] if order is not None else slice(a, a + batch_size)
             x = X[rows].to(device=device, dtype=torch.float32, non_blocking=True)  # (b, d)
-            r = torch.rand(n_lines, generator=generator).to(device)  # (k-1,)
+            r = rs[step % block]  # (k-1,)
             with torch.no_grad():
                 (loss, j), param.grad = dithered_mse_grad(param.detach(), x, r)
             opt.step()
@@ -190,7 +216,7 @@ def train_stage(
             epoch=epoch,
             loss=float(loss_sum) / n_steps,
             perplexity=float(torch.exp(entropy)),
-            lr=lr_now,
+            lr=lr_start,
             usage=usage.cpu().tolist(),
         )
         logs.append(log)

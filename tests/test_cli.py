@@ -28,7 +28,7 @@ def test_fit_then_project(tmp_path, latents, ring_2d, capsys):
     same = SFVQ(bits=4, n_epochs=2, random_state=3, progress=False).fit(ring_2d)
     assert np.array_equal(q.codebook_, same.codebook_)
 
-    index_path = tmp_path / "t.npy"
+    index_path = tmp_path / "t.idx"  # written under exactly this name
     assert main(["project", str(curve_path), str(latents), "-o", str(index_path)]) == 0
     t = np.load(index_path)
     np.testing.assert_array_equal(t, q.transform(ring_2d))
@@ -64,6 +64,15 @@ def test_user_mistakes_are_one_line(tmp_path, latents, capsys):
     nan = tmp_path / "nan.npy"
     np.save(nan, np.full((10, 2), np.nan, np.float32))
     assert "NaN or inf" in run_error(["fit", str(nan), "--bits", "2", "-o", out], capsys)
+    assert "is a folder" in run_error(["fit", str(latents), "--bits", "3", "-o", str(tmp_path)], capsys)
+    assert "is a folder" in run_error(["fit", str(tmp_path), "--bits", "3", "-o", out], capsys)
+    empty = tmp_path / "empty.npy"
+    empty.write_bytes(b"")
+    assert "not a readable .npy" in run_error(["fit", str(empty), "--bits", "3", "-o", out], capsys)
+    assert "not supported" in run_error(
+        ["fit", str(latents), "--bits", "2", "--device", "meta", "-o", out], capsys
+    )
+    assert not list(tmp_path.glob("*.partial")), "a failed fit left a partial file"
     notcurve = tmp_path / "x.sfvq"
     notcurve.write_bytes(b"garbage")
     assert "not a readable" in run_error(["project", str(notcurve), str(latents), "-o", out], capsys)

@@ -12,25 +12,41 @@ def brute_force_projection(X, C):
     best_t = np.zeros(len(X))
     for j in range(len(C) - 1):
         v = C[j + 1] - C[j]
-        u = np.clip(((X - C[j]) @ v) / (v @ v), 0, 1)
+        u = np.clip(((X - C[j]) @ v) / max(v @ v, 1e-300), 0, 1)
         d = ((X - C[j] - u[:, None] * v) ** 2).sum(1)
         better = d < best_d
         best_d[better], best_t[better] = d[better], j + u[better]
     return best_t, best_d
 
 
-@pytest.mark.parametrize("k,d", [(2, 3), (8, 2), (64, 16), (257, 40)])
-def test_project_matches_brute_force(k, d):
+@pytest.mark.parametrize(
+    "k,d,offset", [(2, 3, 0.0), (8, 2, 0.0), (64, 16, 0.0), (257, 40, 0.0), (16, 1, 0.0), (256, 64, 100.0)]
+)
+def test_project_matches_brute_force(k, d, offset):
     rng = np.random.default_rng(k)
-    C = np.cumsum(rng.standard_normal((k, d)), 0).astype(np.float32)  # a random walk
+    C = np.cumsum(rng.standard_normal((k, d)), 0) + offset  # a random walk, maybe far out
+    if k >= 8:
+        C[3] = C[2]  # a zero-length line
     X = (C[rng.integers(0, k, 500)] + rng.standard_normal((500, d))).astype(np.float32)
+    C = C.astype(np.float32)
     t, sq = curve.project(X, C, chunk_size=97)
     t_ref, sq_ref = brute_force_projection(X, C)
     np.testing.assert_allclose(sq, sq_ref, rtol=1e-4, atol=1e-4, err_msg="squared distance differs")
-    # Where the nearest point is unique, the index is the same too.
     P = curve.interpolate(C, t)
-    np.testing.assert_allclose(((X - P) ** 2).sum(1), sq_ref, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(((X - P) ** 2).sum(1), sq_ref, rtol=1e-3, atol=1e-3)
     assert t.min() >= 0 and t.max() <= k - 1
+    # Where the nearest point is unique (every line that comes within 1 % of the
+    # minimum distance reaches it at the same curve index), t is the brute force's.
+    Xd, Cd = X.astype(np.float64), C.astype(np.float64)
+    unique = np.ones(len(X), bool)
+    for j in range(k - 1):
+        v = Cd[j + 1] - Cd[j]
+        u = np.clip(((Xd - Cd[j]) @ v) / max(v @ v, 1e-300), 0, 1)
+        dj = ((Xd - Cd[j] - u[:, None] * v) ** 2).sum(1)
+        rival = (dj <= sq_ref * 1.01 + 1e-3) & (np.abs(j + u - t_ref) > 1e-3)
+        unique &= ~rival
+    assert unique.mean() > (0.3 if d == 1 else 0.5)  # a 1-D walk overlaps itself a lot
+    np.testing.assert_allclose(t[unique], t_ref[unique], atol=2e-3)
 
 
 def test_project_beats_two_neighbour_search():
@@ -113,8 +129,8 @@ def test_initial_corners_are_means_of_norm_sorted_chunks():
     expected = np.stack([X[order[i * 25 : (i + 1) * 25]].mean(0) for i in range(4)])
     got = curve.initial_corners(torch.from_numpy(X)).numpy()
     np.testing.assert_allclose(got, expected, atol=1e-6)
-    norms = np.linalg.norm(X[order], axis=1)
-    assert norms[:25].mean() < norms[75:100].mean()
+    with pytest.raises(ValueError, match="at least 4 samples"):
+        curve.initial_corners(torch.from_numpy(X[:3]))
 
 
 def test_project_rejects_mismatched_features():

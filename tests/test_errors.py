@@ -41,6 +41,11 @@ def test_X_not_2d(shape):
         SFVQ(bits=2, progress=False).fit(np.zeros(shape, np.float32))
 
 
+def test_X_1d_hint():
+    with pytest.raises(ValueError, match=r"X.reshape\(-1, 1\) for one feature"):
+        SFVQ(bits=2, progress=False).fit(np.zeros(300, np.float32))
+
+
 def test_X_of_strings():
     with pytest.raises(TypeError, match="X must hold real numbers"):
         SFVQ(bits=2, progress=False).fit(np.array([["a", "b"]] * 8))
@@ -75,6 +80,8 @@ def test_n_epochs_below_1(X, n_epochs):
         ({"lr": -1.0}, "lr must be a positive number"),
         ({"expansion_eps": 0.7}, r"expansion_eps must lie in \(0, 0.5\)"),
         ({"device": "quantum"}, "not a torch device"),
+        ({"device": "meta"}, r"not supported: use 'cpu' or 'cuda\[:index\]'"),
+        ({"device": "cuda:99"}, "no usable CUDA GPU|has 1 CUDA GPU"),
     ],
 )
 def test_other_bad_parameters(X, params, match):
@@ -129,15 +136,23 @@ def test_corrupt_file(tmp_path):
         SFVQ.load(path)
 
 
-def test_file_with_code_is_refused(tmp_path):
-    """weights_only loading: a pickle that would run code is refused, not executed."""
-    import pickle
+class _PlantsAMarker:
+    """Unpickling this would create a file: proof that code from the file ran."""
 
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_file_with_code_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "code-ran"
     path = tmp_path / "evil.sfvq"
-    with open(path, "wb") as f:
-        pickle.dump({"kind": "sfvq_lib.SFVQ", "x": np.random.default_rng(0)}, f)
+    torch.save({"kind": "sfvq_lib.SFVQ", "format_version": 1, "x": _PlantsAMarker(marker)}, path)
     with pytest.raises(ValueError, match="not a readable"):
         SFVQ.load(path)
+    assert not marker.exists(), "loading ran code from the file"
 
 
 def test_file_from_another_version(fitted, tmp_path):

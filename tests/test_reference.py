@@ -55,7 +55,8 @@ def test_published_curves_shapes_and_order(gan):
 @pytest.mark.parametrize("gan", ["ffhq", "afhq"])
 def test_exact_projection_never_worse_than_two_neighbour_search(gan):
     """Parity with the reference projection: ours is the exact minimum, so its error is
-    never above the reference's two-neighbour search and equal where that is exact."""
+    never above the reference's two-neighbour search, and on points near the published
+    curves (noise 0.3 per coordinate) both find the same points."""
     C = codebook(gan, 6).astype(np.float64)
     rng = np.random.default_rng(0)
     t0 = rng.uniform(0, len(C) - 1, 2000)
@@ -68,8 +69,9 @@ def test_exact_projection_never_worse_than_two_neighbour_search(gan):
         u = np.clip(((X - C[a]) * v).sum(1) / (v * v).sum(1), 0, 1)
         best = np.minimum(best, ((X - C[a] - u[:, None] * v) ** 2).sum(1))
     assert np.all(sq <= best * (1 + 1e-4) + 1e-4)
+    # Near the published curves the two agree: the same points as the reference code.
     agree = np.isclose(sq, best, rtol=1e-4)
-    assert agree.mean() > 0.5, f"only {agree.mean():.1%} agree"
+    assert agree.mean() > 0.99, f"only {agree.mean():.1%} agree"
 
 
 def test_sfvq_fitted_on_published_curve_points_recovers_it():
