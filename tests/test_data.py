@@ -96,7 +96,7 @@ def test_64px_option_and_bad_input():
 
 def test_batches_stream(ds):
     it = ds.batches(5, seed=1)
-    (a, fa), (b, fb) = next(it), next(it)
+    (a, _), (b, _) = next(it), next(it)
     assert a.shape == (5, 3, 32, 32) and not np.array_equal(a, b)
     it2 = ds.batches(5, seed=1)
     assert np.array_equal(next(it2)[0], a)
