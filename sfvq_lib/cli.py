@@ -3,6 +3,8 @@
     sfvq fit LATENTS.npy --bits B [--n-epochs E --batch-size S --seed N --device D] -o CURVE
     sfvq project CURVE LATENTS.npy -o INDEX.npy
     sfvq info CURVE
+    sfvq sample --gan SPEC -n N --space z|w|w+ --truncation PSI [--class K] --seed S -o OUT.npy
+    sfvq render --gan SPEC LATENTS.npy -o GRID.png
 
 A user mistake ends with one line ``sfvq: error: …`` and exit status 2, never a
 traceback. ``sfvq fit`` keeps its training state in ``CURVE.partial`` while it runs,
@@ -24,7 +26,7 @@ from ._validation import check_matrix
 __all__ = ["main"]
 
 
-def _load_latents(path: str) -> np.ndarray:
+def _load_latents(path: str, ndim=(2,)) -> np.ndarray:
     p = Path(path)
     if p.is_dir():
         raise ValueError(f"{p} is a folder: pass a .npy file of latent vectors")
@@ -40,7 +42,10 @@ def _load_latents(path: str) -> np.ndarray:
         raise ValueError(f"{p} is not a readable .npy file ({e}); save latents with numpy.save") from None
     if isinstance(X, np.lib.npyio.NpzFile):
         raise ValueError(f"{p} is an .npz archive; pass one array saved with numpy.save")
-    check_matrix(X, "LATENTS")
+    if X.ndim == 3 and 3 in ndim:  # W+ codes
+        check_matrix(X.reshape(len(X), -1), "LATENTS")
+    else:
+        check_matrix(X, "LATENTS")
     return X
 
 
@@ -128,6 +133,53 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _cmd_sample(args) -> int:
+    from .gan import load_generator
+
+    out = _check_out(args.output)
+    g = load_generator(args.gan, device=args.device, nvidia_repo=args.nvidia_repo)
+    X = g.sample(args.n, space=args.space, truncation_psi=args.truncation, class_=args.class_, seed=args.seed)
+    with open(out, "wb") as f:
+        np.save(f, X)
+    if not args.quiet:
+        print(f"wrote {out}: {X.shape[0]} {args.space} latents of {g.name}, shape {X.shape}")
+    return 0
+
+
+def _cmd_render(args) -> int:
+    from PIL import Image
+
+    from .gan import load_generator
+
+    out = _check_out(args.output)
+    g = load_generator(args.gan, device=args.device, nvidia_repo=args.nvidia_repo)
+    X = _load_latents(args.latents, ndim=(2, 3))
+    X = np.asarray(X[: args.max_images], dtype=np.float32)
+    images = g.to_uint8(g.synthesize(X, space=args.space))  # (n, H, W, C)
+    n, h, w, c = images.shape
+    cols = min(args.columns, n)
+    rows = -(-n // cols)
+    grid = np.zeros((rows * h, cols * w, c), np.uint8)
+    for i, img in enumerate(images):
+        r, q = divmod(i, cols)
+        grid[r * h : (r + 1) * h, q * w : (q + 1) * w] = img
+    Image.fromarray(grid.squeeze(-1) if c == 1 else grid).save(out, format="PNG")
+    if not args.quiet:
+        print(f"wrote {out}: {n} images in a {rows} x {cols} grid")
+    return 0
+
+
+def _add_gan_args(p) -> None:
+    p.add_argument(
+        "--gan", default="builtin:shapes-stylegan", help="generator spec (default builtin:shapes-stylegan)"
+    )
+    p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument(
+        "--nvidia-repo", default=None, help="folder of your NVIDIA stylegan clone (for nvidia: specs)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sfvq",
@@ -171,6 +223,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="INDEX.npy", help="where to write the indices")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=_cmd_project)
+
+    p = sub.add_parser(
+        "sample",
+        help="sample latent vectors of a GAN",
+        description="Sample latents (z, w or w+) of a generator and save them as .npy. Specs: "
+        "builtin:NAME, nvidia:PATH.pkl (needs --nvidia-repo; unpickling runs code from the file), "
+        "python:MODULE:CALLABLE.",
+    )
+    _add_gan_args(p)
+    p.add_argument("-n", type=int, default=1000, help="number of latents (default 1000)")
+    p.add_argument("--space", choices=["z", "w", "w+"], default="w", help="latent space (default w)")
+    p.add_argument("--truncation", type=float, default=1.0, help="truncation psi in [0, 1] (default 1)")
+    p.add_argument("--class", dest="class_", type=int, default=None, help="class index (conditional GANs)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="where to write the latents")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser(
+        "render",
+        help="render latent vectors to an image grid",
+        description="Decode latents with a generator and save the images as one PNG grid.",
+    )
+    _add_gan_args(p)
+    p.add_argument(
+        "latents", metavar="LATENTS.npy", help="(n, w_dim), (n, num_ws, w_dim) or, with --space z, (n, z_dim)"
+    )
+    p.add_argument("--space", choices=["z", "w"], default="w", help="what the latents are (default w)")
+    p.add_argument("--columns", type=int, default=16, help="images per row (default 16)")
+    p.add_argument("--max-images", type=int, default=256, help="render at most this many (default 256)")
+    p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="where to write the grid")
+    p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser(
         "info",

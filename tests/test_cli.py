@@ -95,3 +95,39 @@ def test_console_script_help_documents_every_command():
     fit_help = subprocess.run([str(exe), "fit", "--help"], capture_output=True, text=True, check=True).stdout
     for flag in ("--bits", "--n-epochs", "--batch-size", "--seed", "--device", "--output"):
         assert flag in fit_help
+
+
+def test_sample_and_render_through_a_generator_spec(tmp_path, capsys):
+    from PIL import Image
+
+    out = tmp_path / "w.npy"
+    spec = "python:tests.fake_nvidia:make"
+    assert main(["sample", "--gan", spec, "-n", "20", "--space", "w", "--seed", "4", "-o", str(out)]) == 0
+    w = np.load(out)
+    assert w.shape == (20, 5)
+    main(
+        [
+            "sample",
+            "--gan",
+            spec,
+            "-n",
+            "20",
+            "--space",
+            "w",
+            "--seed",
+            "4",
+            "-q",
+            "-o",
+            str(tmp_path / "w2.npy"),
+        ]
+    )
+    assert np.array_equal(np.load(tmp_path / "w2.npy"), w)
+    grid = tmp_path / "grid.png"
+    assert main(["render", "--gan", spec, str(out), "--columns", "8", "-o", str(grid)]) == 0
+    assert Image.open(grid).size == (8 * 8, 3 * 8)
+    main(["sample", "--gan", spec, "-n", "3", "--space", "w+", "-q", "-o", str(tmp_path / "wp.npy")])
+    assert main(["render", "--gan", spec, str(tmp_path / "wp.npy"), "-q", "-o", str(grid)]) == 0
+    err = run_error(["sample", "--gan", "nope", "-o", str(out)], capsys)
+    assert "unknown GAN spec" in err
+    err = run_error(["sample", "--gan", spec, "--truncation", "2", "-o", str(out)], capsys)
+    assert "truncation_psi must lie in [0, 1]" in err

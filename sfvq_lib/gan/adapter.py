@@ -1,0 +1,300 @@
+"""One interface over StyleGAN-family generators, ours or the user's.
+
+`load_generator(spec)` returns a `StyleGANAdapter`: latents in, images out, edits in
+W+. Any module with NVIDIA's ``G_ema`` interface works (``z_dim, c_dim, w_dim,
+num_ws, img_resolution, img_channels``, ``mapping(z, c, truncation_psi,
+truncation_cutoff)``, ``synthesis(ws, noise_mode=...)``, ``mapping.w_avg``).
+
+Specs:
+
+- ``builtin:NAME`` — one of this project's GANs, from ``data/gans/NAME.pt``
+  (weights-only file: state dict + constructor kwargs + format version).
+- ``nvidia:PATH.pkl`` — an NVIDIA StyleGAN2-ADA / StyleGAN3 network pickle (its
+  ``G_ema``). Unpickling runs code stored in the file: load only files you trust.
+  Needs NVIDIA's ``dnnlib`` and ``torch_utils`` packages: pass the folder of your
+  clone of their repository as ``nvidia_repo`` (or set ``SFVQ_NVIDIA_REPO``).
+- ``python:MODULE:CALLABLE`` — ``CALLABLE()`` returns a module with the NVIDIA API.
+
+Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .._validation import check_device, check_int
+from ..io import atomic_save, load_checked
+
+__all__ = ["BUILTIN_DIR", "StyleGANAdapter", "load_generator", "save_builtin"]
+
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "data" / "gans"
+_KIND = "sfvq_lib.gan"
+_FORMAT_VERSION = 1
+_SPEC_HELP = "use builtin:NAME, nvidia:PATH.pkl or python:MODULE:CALLABLE"
+
+
+class StyleGANAdapter:
+    """A StyleGAN-family generator behind one interface.
+
+    Parameters
+    ----------
+    G : torch.nn.Module
+        A generator with NVIDIA's ``G_ema`` interface.
+    name : str
+        The spec it was loaded from (for messages and figures).
+    device : str or torch.device
+    batch_size : int
+        Images synthesized per forward pass.
+    """
+
+    spaces = ("z", "w", "w+")
+
+    def __init__(self, G, name: str = "generator", device="cpu", batch_size: int = 128):
+        missing = [a for a in ("z_dim", "w_dim", "num_ws", "mapping", "synthesis") if not hasattr(G, a)]
+        if missing:
+            raise TypeError(f"{name} lacks {missing}: it needs NVIDIA's G_ema interface")
+        self.device = check_device(device)
+        self.G = G.eval().requires_grad_(False).to(self.device)
+        self.name = name
+        self.batch_size = check_int(batch_size, "batch_size", 1)
+        self.z_dim, self.w_dim, self.num_ws = int(G.z_dim), int(G.w_dim), int(G.num_ws)
+        self.c_dim = int(getattr(G, "c_dim", 0))
+        self.img_resolution = int(getattr(G, "img_resolution", 0))
+        self.img_channels = int(getattr(G, "img_channels", 3))
+
+    def __repr__(self) -> str:
+        return (
+            f"StyleGANAdapter({self.name!r}, z_dim={self.z_dim}, w_dim={self.w_dim}, num_ws={self.num_ws}, "
+            f"c_dim={self.c_dim}, img_resolution={self.img_resolution})"
+        )
+
+    # -------------------------------------------------------------- latents
+    def _labels(self, n: int, class_, generator: torch.Generator) -> Tensor | None:
+        if self.c_dim == 0:
+            if class_ is not None:
+                raise ValueError(f"{self.name} is unconditional: leave class_ out")
+            return None
+        if class_ is None:
+            idx = torch.randint(self.c_dim, (n,), generator=generator)
+        else:
+            k = check_int(class_, "class_", 0)
+            if k >= self.c_dim:
+                raise ValueError(f"class_={k} but {self.name} has classes 0..{self.c_dim - 1}")
+            idx = torch.full((n,), k)
+        return torch.nn.functional.one_hot(idx, self.c_dim).float()
+
+    @torch.no_grad()
+    def sample(
+        self, n: int, space: str = "w", truncation_psi: float = 1.0, class_=None, seed=0
+    ) -> np.ndarray:
+        """Random latents.
+
+        Returns
+        -------
+        ndarray, float32: (n, z_dim) for ``"z"``, (n, w_dim) for ``"w"``,
+        (n, num_ws, w_dim) for ``"w+"`` (the same w on every layer).
+        """
+        n = check_int(n, "n", 1)
+        if space not in self.spaces:
+            raise ValueError(f"space={space!r} is not one of {self.spaces}")
+        if not 0 <= truncation_psi <= 1:
+            raise ValueError(f"truncation_psi must lie in [0, 1], got {truncation_psi}")
+        gen = torch.Generator().manual_seed(int(seed))
+        z = torch.randn(n, self.z_dim, generator=gen)
+        c = self._labels(n, class_, gen)
+        if space == "z":
+            return z.numpy()
+        out = []
+        for a in range(0, n, self.batch_size):
+            cb = None if c is None else c[a : a + self.batch_size].to(self.device)
+            ws = self.G.mapping(z[a : a + self.batch_size].to(self.device), cb, truncation_psi=truncation_psi)
+            out.append(ws.float().cpu())
+        ws = torch.cat(out)
+        return (ws[:, 0] if space == "w" else ws).numpy()
+
+    def _as_wplus(self, latents, space: str) -> Tensor:
+        x = torch.as_tensor(np.asarray(latents) if not isinstance(latents, Tensor) else latents).float()
+        if space == "z":
+            if x.ndim != 2 or x.shape[1] != self.z_dim:
+                raise ValueError(f"z latents must have shape (n, {self.z_dim}), got {tuple(x.shape)}")
+            return x
+        if x.ndim == 2 and x.shape[1] == self.w_dim:
+            return x.unsqueeze(1).repeat(1, self.num_ws, 1)
+        if x.ndim == 3 and x.shape[1:] == (self.num_ws, self.w_dim):
+            return x
+        raise ValueError(
+            f"w latents must have shape (n, {self.w_dim}) or (n, {self.num_ws}, {self.w_dim}), "
+            f"got {tuple(x.shape)}"
+        )
+
+    @torch.no_grad()
+    def synthesize(self, latents, space: str = "w", truncation_psi: float = 1.0, class_=None) -> np.ndarray:
+        """Images for latents: NCHW float32, about [-1, 1] (not clamped).
+
+        ``space="w"`` takes (n, w_dim) or W+ (n, num_ws, w_dim); ``space="z"`` maps
+        (n, z_dim) through the mapping network first.
+        """
+        if space not in self.spaces:
+            raise ValueError(f"space={space!r} is not one of {self.spaces}")
+        x = self._as_wplus(latents, "z" if space == "z" else "w")
+        c = self._labels(len(x), class_, torch.Generator().manual_seed(0)) if space == "z" else None
+        out = []
+        for a in range(0, len(x), self.batch_size):
+            xb = x[a : a + self.batch_size].to(self.device)
+            if space == "z":
+                cb = None if c is None else c[a : a + self.batch_size].to(self.device)
+                xb = self.G.mapping(xb, cb, truncation_psi=truncation_psi)
+            out.append(self.G.synthesis(xb, noise_mode="const").float().cpu().contiguous())
+        return torch.cat(out).numpy() if out else np.zeros((0, self.img_channels, 1, 1), np.float32)
+
+    @staticmethod
+    def to_uint8(images) -> np.ndarray:
+        """NCHW images in [-1, 1] → NHWC uint8 (NVIDIA's conversion)."""
+        x = torch.as_tensor(np.asarray(images) if not isinstance(images, Tensor) else images)
+        return (x.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8).cpu().numpy()
+
+    def edit(self, w, direction, layers=None, sigma: float = 1.0) -> np.ndarray:
+        """Add ``sigma * direction`` to the W+ layers ``layers = (l0, l1)`` (inclusive).
+
+        ``w``: (n, w_dim) or (n, num_ws, w_dim); ``direction``: (w_dim,), used as
+        given (pass a unit vector for σ in W units). ``layers`` may also be a list
+        of ranges (a joint edit on several ranges); default all layers.
+        Returns W+ codes (n, num_ws, w_dim), float32.
+        """
+        ws = self._as_wplus(w, "w").clone()
+        d = torch.as_tensor(np.asarray(direction, dtype=np.float32)).reshape(-1)
+        if d.numel() != self.w_dim:
+            raise ValueError(f"direction must have {self.w_dim} values, got {d.numel()}")
+        ranges = [(0, self.num_ws - 1)] if layers is None else layers
+        if len(ranges) == 2 and all(isinstance(v, (int, np.integer)) for v in ranges):
+            ranges = [tuple(ranges)]
+        for lo, hi in ranges:
+            if not 0 <= lo <= hi < self.num_ws:
+                raise ValueError(f"layers ({lo}, {hi}) must satisfy 0 <= l0 <= l1 <= {self.num_ws - 1}")
+            ws[:, lo : hi + 1] += float(sigma) * d
+        return ws.numpy()
+
+    def style_affine_weights(self, layers=None) -> list[np.ndarray]:
+        """The style-affine weight matrices (out, w_dim) of the synthesis layers, for SeFa.
+
+        Found as every ``affine`` submodule of ``G.synthesis`` in order (NVIDIA's and
+        ours); ``layers`` picks some of them by position.
+        """
+        mats = [
+            m.affine.weight.detach().float().cpu().numpy()
+            for _, m in self.G.synthesis.named_modules()
+            if hasattr(m, "affine") and hasattr(m.affine, "weight")
+        ]
+        if not mats:
+            raise ValueError(f"{self.name} has no style-affine layers in G.synthesis")
+        if layers is None:
+            return mats
+        return [mats[i] for i in layers]
+
+
+# ------------------------------------------------------------------ loading
+def save_builtin(
+    G, init_kwargs: dict, path, architecture: str = "stylegan", extra: dict | None = None
+) -> Path:
+    """Save one of our generators as a weights-only file (see `load_generator`)."""
+    return atomic_save(
+        {
+            "kind": _KIND,
+            "format_version": _FORMAT_VERSION,
+            "architecture": architecture,
+            "init_kwargs": init_kwargs,
+            "G_ema": {k: v.detach().cpu() for k, v in G.state_dict().items()},
+            "extra": extra or {},
+        },
+        path,
+    )
+
+
+def _load_builtin_file(path: Path):
+    from .stylegan import Generator
+
+    obj = load_checked(path, _KIND, _FORMAT_VERSION, fix="retrain or restore the file")
+    if obj.get("architecture") != "stylegan":
+        raise ValueError(
+            f"{path} holds a {obj.get('architecture')!r} generator, which this version cannot build"
+        )
+    try:
+        G = Generator(**obj["init_kwargs"])
+        G.load_state_dict(obj["G_ema"])
+    except (TypeError, RuntimeError, KeyError) as e:
+        raise ValueError(f"{path} does not fit the generator it names ({str(e)[:200]}): retrain it") from None
+    return G
+
+
+def _load_nvidia(path: Path, nvidia_repo):
+    repo = nvidia_repo or os.environ.get("SFVQ_NVIDIA_REPO")
+    if repo:
+        if not Path(repo).is_dir():
+            raise FileNotFoundError(f"NVIDIA repository folder {repo} does not exist")
+        if str(repo) not in sys.path:
+            sys.path.insert(0, str(repo))
+    try:
+        importlib.import_module("dnnlib")
+        importlib.import_module("torch_utils")
+    except ImportError:
+        raise ValueError(
+            "loading an NVIDIA pickle needs NVIDIA's dnnlib and torch_utils: clone NVlabs/stylegan3 "
+            "(or stylegan2-ada-pytorch) and pass its folder as --nvidia-repo DIR or SFVQ_NVIDIA_REPO=DIR"
+        ) from None
+    if not path.is_file():
+        raise FileNotFoundError(f"no such NVIDIA pickle: {path}")
+    import pickle
+
+    try:
+        with open(path, "rb") as f:
+            data = pickle.load(f)  # runs code from the file: the user named it explicitly
+    except Exception as e:
+        raise ValueError(
+            f"{path} is not a readable NVIDIA network pickle ({type(e).__name__}: {e})"
+        ) from None
+    if not isinstance(data, dict) or "G_ema" not in data:
+        raise ValueError(f"{path} has no 'G_ema' entry: is it a StyleGAN2-ADA / StyleGAN3 network pickle?")
+    return data["G_ema"]
+
+
+def _load_python(target: str):
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"python spec must be python:MODULE:CALLABLE, got python:{target}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise ValueError(f"cannot import {module_name!r} ({e}): put it on PYTHONPATH") from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise ValueError(f"{module_name} has no callable {attr!r}")
+    return fn()
+
+
+def load_generator(spec: str, device="cpu", nvidia_repo=None, batch_size: int = 128) -> StyleGANAdapter:
+    """Load a generator from a spec (see the module docstring) and wrap it."""
+    if not isinstance(spec, str) or ":" not in spec:
+        raise ValueError(f"unknown GAN spec {spec!r}: {_SPEC_HELP}")
+    kind, _, rest = spec.partition(":")
+    if kind == "builtin":
+        path = BUILTIN_DIR / f"{rest}.pt"
+        if not path.is_file():
+            known = sorted(p.stem for p in BUILTIN_DIR.glob("*.pt")) if BUILTIN_DIR.is_dir() else []
+            raise ValueError(
+                f"no built-in GAN {rest!r} (its weights would be {path}); available: {known or 'none yet'}"
+            )
+        G = _load_builtin_file(path)
+    elif kind == "nvidia":
+        G = _load_nvidia(Path(rest), nvidia_repo)
+    elif kind == "python":
+        G = _load_python(rest)
+    else:
+        raise ValueError(f"unknown GAN spec {spec!r}: {_SPEC_HELP}")
+    return StyleGANAdapter(G, name=spec, device=device, batch_size=batch_size)

@@ -1,0 +1,295 @@
+"""A small StyleGAN2-architecture generator with NVIDIA's API.
+
+Written from the StyleGAN2 paper (Karras et al., CVPR 2020): a mapping network to W,
+one style per synthesis layer (W+), modulated and demodulated convolutions,
+per-pixel noise, skip-connected RGB outputs and equalized learning rate. It has the
+exact interface of NVIDIA's ``G_ema`` (constructor names, size attributes,
+``mapping(z, c, truncation_psi, truncation_cutoff)``, ``synthesis(ws, noise_mode)``,
+``mapping.w_avg``), so the rest of the library treats our model and a user's
+NVIDIA pickle the same way. Upsampling is bilinear rather than NVIDIA's FIR filter
+(no custom ops), which is enough at 32–64 px.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["Discriminator", "Generator", "MappingNetwork", "SynthesisNetwork"]
+
+_SQRT2 = math.sqrt(2.0)
+
+
+def _upsample2x(x: Tensor) -> Tensor:
+    # channels-last input: torch's CPU bilinear kernel is ~8x faster on that layout
+    return F.interpolate(x.contiguous(memory_format=torch.channels_last), scale_factor=2, mode="bilinear")
+
+
+def _lrelu(x: Tensor) -> Tensor:
+    return F.leaky_relu(x, 0.2) * _SQRT2  # gain keeps the activations' scale
+
+
+class FullyConnected(nn.Module):
+    """Linear layer with equalized learning rate (weights scaled at run time)."""
+
+    def __init__(self, in_features, out_features, bias_init=0.0, lr_multiplier=1.0, activation=False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_multiplier)
+        self.bias = nn.Parameter(torch.full([out_features], float(bias_init)))
+        self.weight_gain = lr_multiplier / math.sqrt(in_features)
+        self.bias_gain = lr_multiplier
+        self.activation = activation
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.linear(x, self.weight * self.weight_gain, self.bias * self.bias_gain)
+        return _lrelu(x) if self.activation else x
+
+
+class MappingNetwork(nn.Module):
+    """z (and class c) → w, broadcast to ``num_ws`` copies (W+), with truncation."""
+
+    def __init__(
+        self,
+        z_dim: int,  # input latent size
+        c_dim: int,  # conditioning label size, 0 = unconditional
+        w_dim: int,  # intermediate latent size
+        num_ws: int,  # number of copies of w (the synthesis network's styles)
+        num_layers: int = 4,  # fully connected layers
+        lr_multiplier: float = 0.01,  # learning-rate scale of the mapping layers
+        w_avg_beta: float = 0.995,  # decay of the running mean of w, for truncation
+    ):
+        super().__init__()
+        self.z_dim, self.c_dim, self.w_dim, self.num_ws = z_dim, c_dim, w_dim, num_ws
+        self.w_avg_beta = w_avg_beta
+        if c_dim > 0:
+            self.embed = FullyConnected(c_dim, w_dim)
+        dims = [z_dim + (w_dim if c_dim > 0 else 0)] + [w_dim] * num_layers
+        self.layers = nn.ModuleList(
+            FullyConnected(a, b, lr_multiplier=lr_multiplier, activation=True)
+            for a, b in zip(dims[:-1], dims[1:], strict=True)
+        )
+        self.register_buffer("w_avg", torch.zeros([w_dim]))
+
+    def forward(self, z, c=None, truncation_psi=1, truncation_cutoff=None, update_emas=False) -> Tensor:
+        assert z.ndim == 2 and z.shape[1] == self.z_dim, f"z must be [N, {self.z_dim}], got {list(z.shape)}"
+        x = z * (z.square().mean(1, keepdim=True) + 1e-8).rsqrt()  # normalize the 2nd moment
+        if self.c_dim > 0:
+            assert c is not None and c.shape == (len(z), self.c_dim), f"c must be [N, {self.c_dim}]"
+            y = self.embed(c.to(z.dtype))
+            x = torch.cat([x, y * (y.square().mean(1, keepdim=True) + 1e-8).rsqrt()], dim=1)
+        for layer in self.layers:
+            x = layer(x)
+        if update_emas:
+            self.w_avg.copy_(x.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
+        ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)  # [N, num_ws, w_dim]
+        if truncation_psi != 1:
+            cutoff = self.num_ws if truncation_cutoff is None else truncation_cutoff
+            ws[:, :cutoff] = self.w_avg.lerp(ws[:, :cutoff], truncation_psi)
+        return ws
+
+
+def modulated_conv2d(x: Tensor, weight: Tensor, styles: Tensor, demodulate: bool = True) -> Tensor:
+    """StyleGAN2's modulated convolution.
+
+    Computed by scaling the input channels, one shared convolution and scaling the
+    output channels (StyleGAN2's non-fused form): the same result as convolving
+    each sample with its own modulated weights, and far faster on a CPU.
+
+    x: [N, I, H, W]; weight: [O, I, k, k]; styles: [N, I] → [N, O, H, W].
+    """
+    k = weight.shape[-1]
+    out = F.conv2d(x * styles[:, :, None, None], weight, padding=k // 2)  # [N, O, H, W]
+    if demodulate:
+        # |modulated weight|² per sample and output channel: Σ_i s_i² Σ_kk w_oikk²
+        dcoefs = (styles.square() @ weight.square().sum(dim=[2, 3]).T + 1e-8).rsqrt()  # [N, O]
+        out = out * dcoefs[:, :, None, None]
+    return out
+
+
+class SynthesisLayer(nn.Module):
+    """Style-modulated 3×3 convolution (optionally 2× upsampled), noise, bias, lrelu."""
+
+    def __init__(self, in_channels, out_channels, w_dim, resolution, up=False):
+        super().__init__()
+        self.affine = FullyConnected(w_dim, in_channels, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
+        self.weight_gain = 1.0 / math.sqrt(in_channels * 9)
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.noise_strength = nn.Parameter(torch.zeros([]))
+        self.register_buffer("noise_const", torch.randn(resolution, resolution))
+        self.up, self.resolution = up, resolution
+
+    def forward(self, x: Tensor, w: Tensor, noise_mode: str = "random") -> Tensor:
+        if self.up:
+            x = _upsample2x(x)
+        styles = self.affine(w) * self.weight_gain
+        x = modulated_conv2d(x, self.weight, styles)
+        if noise_mode == "random":
+            x = x + torch.randn_like(x[:, :1]) * self.noise_strength
+        elif noise_mode == "const":
+            x = x + self.noise_const * self.noise_strength
+        return _lrelu(x + self.bias.reshape(1, -1, 1, 1))
+
+
+class ToRGB(nn.Module):
+    """Style-modulated 1×1 convolution to RGB, without demodulation."""
+
+    def __init__(self, in_channels, img_channels, w_dim):
+        super().__init__()
+        self.affine = FullyConnected(w_dim, in_channels, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(img_channels, in_channels, 1, 1))
+        self.weight_gain = 1.0 / math.sqrt(in_channels)
+        self.bias = nn.Parameter(torch.zeros(img_channels))
+
+    def forward(self, x: Tensor, w: Tensor) -> Tensor:
+        styles = self.affine(w) * self.weight_gain
+        return modulated_conv2d(x, self.weight, styles, demodulate=False) + self.bias.reshape(1, -1, 1, 1)
+
+
+class SynthesisBlock(nn.Module):
+    """One resolution: (upsampling conv +) conv, and an RGB output added to the skip."""
+
+    def __init__(self, in_channels, out_channels, w_dim, resolution, img_channels):
+        super().__init__()
+        self.resolution = resolution
+        if in_channels == 0:  # the first block starts from a learned constant
+            self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
+            self.conv0 = None
+        else:
+            self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=True)
+        self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution)
+        self.torgb = ToRGB(out_channels, img_channels, w_dim)
+        self.num_conv = 1 if self.conv0 is None else 2
+        self.num_torgb = 1
+
+    def forward(self, x, img, ws, noise_mode):
+        i = 0
+        if self.conv0 is None:
+            x = self.const.unsqueeze(0).repeat(len(ws), 1, 1, 1)
+        else:
+            x = self.conv0(x, ws[:, i], noise_mode)
+            i += 1
+        x = self.conv1(x, ws[:, i], noise_mode)
+        y = self.torgb(x, ws[:, i + 1])
+        if img is not None:
+            img = _upsample2x(img)
+        return x, y if img is None else img + y
+
+
+class SynthesisNetwork(nn.Module):
+    """W+ styles [N, num_ws, w_dim] → image [N, img_channels, res, res], about [-1, 1]."""
+
+    def __init__(
+        self,
+        w_dim: int,  # intermediate latent size
+        img_resolution: int,  # output resolution, a power of 2 >= 4
+        img_channels: int,  # output colour channels
+        channels: dict | None = None,  # feature maps per resolution (default: 128 → 32)
+    ):
+        super().__init__()
+        log2 = int(np.log2(img_resolution))
+        assert img_resolution == 2**log2 and img_resolution >= 4
+        self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
+        resolutions = [2**i for i in range(2, log2 + 1)]
+        default = {4: 128, 8: 128, 16: 64, 32: 32, 64: 32}
+        channels = {int(k): int(v) for k, v in (channels or {}).items()} or default
+        self.block_resolutions = resolutions
+        self.blocks = nn.ModuleList()
+        self.num_ws = 0
+        for res in resolutions:
+            in_ch = 0 if res == 4 else channels[res // 2]
+            block = SynthesisBlock(in_ch, channels[res], w_dim, res, img_channels)
+            self.blocks.append(block)
+            self.num_ws += block.num_conv
+        self.num_ws += 1  # the last block's RGB output
+
+    def forward(self, ws: Tensor, noise_mode: str = "random", force_fp32: bool = False) -> Tensor:
+        assert ws.ndim == 3 and ws.shape[1:] == (self.num_ws, self.w_dim), (
+            f"ws must be [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}"
+        )
+        x = img = None
+        w_idx = 0
+        for block in self.blocks:
+            x, img = block(x, img, ws[:, w_idx : w_idx + block.num_conv + block.num_torgb], noise_mode)
+            w_idx += block.num_conv
+        return img
+
+
+class Generator(nn.Module):
+    """Mapping followed by synthesis, with NVIDIA's ``G_ema`` interface."""
+
+    def __init__(
+        self,
+        z_dim: int = 128,  # input latent size
+        c_dim: int = 0,  # conditioning label size, 0 = unconditional
+        w_dim: int = 128,  # intermediate latent size
+        img_resolution: int = 32,  # output resolution
+        img_channels: int = 3,  # output colour channels
+        mapping_kwargs: dict | None = None,  # extra MappingNetwork arguments
+        synthesis_kwargs: dict | None = None,  # extra SynthesisNetwork arguments
+    ):
+        super().__init__()
+        self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
+        self.img_resolution, self.img_channels = img_resolution, img_channels
+        self.synthesis = SynthesisNetwork(w_dim, img_resolution, img_channels, **(synthesis_kwargs or {}))
+        self.num_ws = self.synthesis.num_ws
+        self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, **(mapping_kwargs or {}))
+
+    def forward(
+        self, z, c=None, truncation_psi=1, truncation_cutoff=None, noise_mode="random", update_emas=False
+    ):
+        ws = self.mapping(z, c, truncation_psi, truncation_cutoff, update_emas=update_emas)
+        return self.synthesis(ws, noise_mode=noise_mode)
+
+
+class Discriminator(nn.Module):
+    """A residual convolutional discriminator (optionally class-projected)."""
+
+    def __init__(
+        self, img_resolution: int = 32, img_channels: int = 3, c_dim: int = 0, channels: dict | None = None
+    ):
+        super().__init__()
+        log2 = int(np.log2(img_resolution))
+        default = {64: 32, 32: 32, 16: 64, 8: 128, 4: 128}
+        ch = {int(k): int(v) for k, v in (channels or {}).items()} or default
+        self.from_rgb = nn.Conv2d(img_channels, ch[img_resolution], 1)
+        blocks = []
+        for res in [2**i for i in range(log2, 2, -1)]:
+            blocks.append(_DBlock(ch[res], ch[res // 2]))
+        self.blocks = nn.ModuleList(blocks)
+        self.final_conv = nn.Conv2d(ch[4] + 1, ch[4], 3, padding=1)
+        self.final_fc = nn.Linear(ch[4] * 16, ch[4])
+        self.out = nn.Linear(ch[4], 1)
+        self.c_dim = c_dim
+        if c_dim > 0:
+            self.embed = nn.Linear(c_dim, ch[4], bias=False)
+
+    def forward(self, img: Tensor, c: Tensor | None = None) -> Tensor:
+        x = _lrelu(self.from_rgb(img))
+        for block in self.blocks:
+            x = block(x)
+        std = x.std(0, keepdim=True).mean().reshape(1, 1, 1, 1).expand(len(x), 1, 4, 4)  # minibatch std
+        x = _lrelu(self.final_conv(torch.cat([x, std], 1)))
+        h = _lrelu(self.final_fc(x.flatten(1)))
+        score = self.out(h)
+        if self.c_dim > 0 and c is not None:
+            score = score + (self.embed(c) * h).sum(1, keepdim=True) / math.sqrt(h.shape[1])
+        return score
+
+
+class _DBlock(nn.Module):
+    def __init__(self, in_ch, out_ch):
+        super().__init__()
+        self.conv0 = nn.Conv2d(in_ch, in_ch, 3, padding=1)
+        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, padding=1)
+        self.skip = nn.Conv2d(in_ch, out_ch, 1, bias=False)
+
+    def forward(self, x):
+        y = F.avg_pool2d(self.skip(x), 2)
+        x = _lrelu(self.conv0(x))
+        x = F.avg_pool2d(_lrelu(self.conv1(x)), 2)
+        return (x + y) / _SQRT2

@@ -1,0 +1,155 @@
+import numpy as np
+import pytest
+import torch
+
+from sfvq_lib.baselines import SeFa
+from sfvq_lib.gan import Generator, StyleGANAdapter, load_generator, save_builtin
+from sfvq_lib.gan import adapter as adapter_module
+
+
+@pytest.fixture(scope="module")
+def ours():
+    torch.manual_seed(0)
+    return StyleGANAdapter(Generator(z_dim=32, w_dim=32, img_resolution=32), name="ours")
+
+
+@pytest.fixture(scope="module")
+def fake():
+    return load_generator("python:tests.fake_nvidia:make")
+
+
+@pytest.mark.parametrize("which", ["ours", "fake"])
+def test_protocol(which, request):
+    g = request.getfixturevalue(which)
+    w = g.sample(5, space="w", seed=1)
+    assert w.shape == (5, g.w_dim) and w.dtype == np.float32
+    z = g.sample(5, space="z", seed=1)
+    assert z.shape == (5, g.z_dim)
+    wp = g.sample(5, space="w+", seed=1)
+    assert wp.shape == (5, g.num_ws, g.w_dim) and np.allclose(wp[:, 0], w)
+    assert np.array_equal(g.sample(5, seed=1), w) and not np.array_equal(g.sample(5, seed=2), w)
+    img = g.synthesize(w)
+    assert img.shape == (5, 3, g.img_resolution, g.img_resolution)
+    assert np.isfinite(img).all() and np.abs(img).max() < 10
+    np.testing.assert_allclose(g.synthesize(wp), img, atol=1e-5)
+    np.testing.assert_allclose(g.synthesize(z, space="z"), img, atol=1e-4)
+    u8 = g.to_uint8(img)
+    assert u8.dtype == np.uint8 and u8.shape == (5, g.img_resolution, g.img_resolution, 3)
+    assert len(g.style_affine_weights()) >= 1 and g.style_affine_weights()[0].shape[1] == g.w_dim
+
+
+def test_our_generator_sizes_match_nvidia_conventions():
+    G = Generator(img_resolution=32)
+    assert G.num_ws == 8 == 2 * 5 - 2 and G.mapping.num_ws == G.synthesis.num_ws == 8
+    assert Generator(img_resolution=64).num_ws == 10
+    assert G.mapping.w_avg.shape == (G.w_dim,)
+    ws = G.mapping(torch.randn(2, G.z_dim), None, truncation_psi=0.5)
+    assert ws.shape == (2, 8, G.w_dim)
+    img = G.synthesis(ws, noise_mode="const")
+    assert img.shape == (2, 3, 32, 32)
+    assert torch.equal(img, G.synthesis(ws, noise_mode="const"))
+    with pytest.raises(AssertionError, match="ws must be"):
+        G.synthesis(ws[:, :3])
+
+
+def test_truncation_pulls_w_toward_the_mean(ours):
+    w1 = ours.sample(200, seed=0, truncation_psi=1.0)
+    w0 = ours.sample(200, seed=0, truncation_psi=0.0)
+    avg = ours.G.mapping.w_avg.numpy()
+    np.testing.assert_allclose(w0, np.broadcast_to(avg, w0.shape), atol=1e-6)
+    wh = ours.sample(200, seed=0, truncation_psi=0.5)
+    np.testing.assert_allclose(wh, (w1 + avg) / 2, atol=1e-5)
+
+
+def test_edit_touches_only_the_named_layers(ours):
+    w = ours.sample(3, seed=0)
+    d = np.zeros(ours.w_dim, np.float32)
+    d[0] = 1.0
+    out = ours.edit(w, d, layers=(2, 4), sigma=2.5)
+    assert out.shape == (3, ours.num_ws, ours.w_dim)
+    delta = out - w[:, None, :]
+    assert np.allclose(delta[:, 2:5, 0], 2.5) and np.allclose(delta[:, 2:5, 1:], 0)
+    assert np.allclose(delta[:, :2], 0) and np.allclose(delta[:, 5:], 0)
+    joint = ours.edit(w, d, layers=[(0, 0), (6, 7)], sigma=1.0) - w[:, None, :]
+    assert np.allclose(joint[:, [0, 6, 7], 0], 1) and np.allclose(joint[:, 1:6], 0)
+    # editing only late layers changes the image less than editing all of them
+    full = ours.synthesize(ours.edit(w, d * 0 + 1 / np.sqrt(ours.w_dim), sigma=3))
+    late = ours.synthesize(ours.edit(w, d * 0 + 1 / np.sqrt(ours.w_dim), layers=(7, 7), sigma=3))
+    base = ours.synthesize(w)
+    assert np.abs(late - base).mean() < np.abs(full - base).mean()
+    with pytest.raises(ValueError, match=r"0 <= l0 <= l1 <= 7"):
+        ours.edit(w, d, layers=(3, 9))
+    with pytest.raises(ValueError, match="direction must have 32 values"):
+        ours.edit(w, d[:5])
+
+
+def test_sefa_runs_on_style_weights(ours):
+    s = SeFa(n_components=4).fit(ours.style_affine_weights())
+    assert s.components_.shape == (4, ours.w_dim)
+
+
+def test_builtin_file_roundtrip(tmp_path, monkeypatch):
+    torch.manual_seed(1)
+    kwargs = dict(z_dim=16, w_dim=16, img_resolution=16)
+    G = Generator(**kwargs)
+    monkeypatch.setattr(adapter_module, "BUILTIN_DIR", tmp_path)
+    save_builtin(G, kwargs, tmp_path / "tiny.pt")
+    g = load_generator("builtin:tiny")
+    z = torch.randn(2, 16)
+    expected = G.synthesis(G.mapping(z, None), noise_mode="const")
+    np.testing.assert_allclose(g.synthesize(z.numpy(), space="z"), expected.detach().numpy(), atol=1e-5)
+    # a corrupt file
+    (tmp_path / "broken.pt").write_bytes(b"nope")
+    with pytest.raises(ValueError, match="not a readable sfvq_lib.gan file"):
+        load_generator("builtin:broken")
+    with pytest.raises(ValueError, match=r"no built-in GAN 'missing'.*available: \['broken', 'tiny'\]"):
+        load_generator("builtin:missing")
+
+
+@pytest.mark.parametrize(
+    "spec,match",
+    [
+        ("stylegan", "unknown GAN spec"),
+        ("magic:thing", "unknown GAN spec"),
+        ("python:no_such_module_xyz:make", "cannot import"),
+        ("python:tests.fake_nvidia:nothing", "no callable"),
+        ("python:tests.fake_nvidia", "python:MODULE:CALLABLE"),
+    ],
+)
+def test_bad_specs(spec, match):
+    with pytest.raises(ValueError, match=match):
+        load_generator(spec)
+
+
+def test_nvidia_pickle_needs_nvidia_modules(tmp_path, monkeypatch):
+    monkeypatch.delenv("SFVQ_NVIDIA_REPO", raising=False)
+    with pytest.raises(ValueError, match="needs NVIDIA's dnnlib and torch_utils.*--nvidia-repo"):
+        load_generator(f"nvidia:{tmp_path / 'ffhq.pkl'}")
+
+
+def test_nvidia_pickle_path_with_stand_in_modules(tmp_path, monkeypatch):
+    """With dnnlib/torch_utils importable, an NVIDIA-style pickle's G_ema is used."""
+    import pickle
+
+    from tests.fake_nvidia import FakeG
+
+    repo = tmp_path / "nvidia_repo"
+    for pkg in ("dnnlib", "torch_utils"):
+        (repo / pkg).mkdir(parents=True)
+        (repo / pkg / "__init__.py").write_text("")
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))  # undo the repo's sys.path entry
+    for name in ("dnnlib", "torch_utils"):
+        monkeypatch.delitem(__import__("sys").modules, name, raising=False)
+    pkl = tmp_path / "net.pkl"
+    with open(pkl, "wb") as f:
+        pickle.dump({"G_ema": FakeG(), "D": None}, f)
+    g = load_generator(f"nvidia:{pkl}", nvidia_repo=repo)
+    assert g.num_ws == 4 and g.synthesize(g.sample(2)).shape == (2, 3, 8, 8)
+    with open(pkl, "wb") as f:
+        pickle.dump({"G": 1}, f)
+    with pytest.raises(ValueError, match="no 'G_ema' entry"):
+        load_generator(f"nvidia:{pkl}", nvidia_repo=repo)
+    with pytest.raises(FileNotFoundError, match="no such NVIDIA pickle"):
+        load_generator(f"nvidia:{tmp_path / 'nope.pkl'}", nvidia_repo=repo)
+    for name in ("dnnlib", "torch_utils"):
+        __import__("sys").modules.pop(name, None)
