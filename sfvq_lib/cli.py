@@ -5,6 +5,7 @@
     sfvq info CURVE
     sfvq sample --gan SPEC -n N --space z|w|w+ --truncation PSI [--class K] --seed S -o OUT.npy
     sfvq render --gan SPEC LATENTS.npy -o GRID.png
+    sfvq train-gan --model stylegan --steps N --seed S --out DIR
 
 A user mistake ends with one line ``sfvq: error: …`` and exit status 2, never a
 traceback. ``sfvq fit`` keeps its training state in ``CURVE.partial`` while it runs,
@@ -169,6 +170,36 @@ def _cmd_render(args) -> int:
     return 0
 
 
+def _cmd_train_gan(args) -> int:
+    from .gan.train import TrainConfig, export_generator, train_gan
+
+    if args.model != "stylegan":
+        raise ValueError(f"--model {args.model} cannot be trained yet; use --model stylegan")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file: give a folder")
+    cfg = TrainConfig(
+        model=args.model,
+        steps=args.steps,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        resolution=args.resolution,
+    )
+    if (out / "checkpoint.pt").exists() and not args.quiet:
+        print(f"resuming from {out / 'checkpoint.pt'}", file=sys.stderr)
+    ckpt = train_gan(
+        out,
+        cfg,
+        device=args.device,
+        progress=not args.quiet,
+        max_seconds=args.max_minutes * 60 if args.max_minutes else None,
+    )
+    weights = export_generator(ckpt, out / f"shapes-{args.model}.pt", name=f"shapes-{args.model}")
+    if not args.quiet:
+        print(f"checkpoint {ckpt}; generator weights {weights}")
+    return 0
+
+
 def _add_gan_args(p) -> None:
     p.add_argument(
         "--gan", default="builtin:shapes-stylegan", help="generator spec (default builtin:shapes-stylegan)"
@@ -254,6 +285,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-images", type=int, default=256, help="render at most this many (default 256)")
     p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="where to write the grid")
     p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser(
+        "train-gan",
+        help="train one of the project's small GANs on the shapes dataset",
+        description="Train a GAN on the procedural shapes dataset. Checkpoints go to OUT/checkpoint.pt; "
+        "running the same command again resumes. At the end the EMA generator is written to "
+        "OUT/shapes-MODEL.pt (copy it to data/gans/ to make it builtin:shapes-MODEL).",
+    )
+    p.add_argument("--model", choices=["stylegan", "biggan"], default="stylegan", help="architecture")
+    p.add_argument("--steps", type=int, default=20000, help="total training steps (default 20000)")
+    p.add_argument("--batch-size", type=int, default=32, help="images per step (default 32)")
+    p.add_argument("--resolution", type=int, default=32, help="image size, 32 or 64 (default 32)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument(
+        "--max-minutes", type=float, default=None, help="stop (and save) after this long; rerun to go on"
+    )
+    p.add_argument("--out", required=True, help="folder for checkpoints, sample grids and the weights")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train_gan)
 
     p = sub.add_parser(
         "info",

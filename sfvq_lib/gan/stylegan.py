@@ -49,6 +49,19 @@ class FullyConnected(nn.Module):
         return _lrelu(x) if self.activation else x
 
 
+class EqConv2d(nn.Module):
+    """Convolution with equalized learning rate (weights scaled at run time)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, bias=True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        self.weight_gain = 1.0 / math.sqrt(in_channels * kernel_size**2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight * self.weight_gain, self.bias, padding=self.weight.shape[-1] // 2)
+
+
 class MappingNetwork(nn.Module):
     """z (and class c) → w, broadcast to ``num_ws`` copies (W+), with truncation."""
 
@@ -247,46 +260,54 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """A residual convolutional discriminator (optionally class-projected)."""
+    """A residual discriminator with equalized learning rate and minibatch std.
+
+    With ``c_dim > 0`` it is class-conditional by projection (Miyato & Koyama 2018).
+    """
 
     def __init__(
         self, img_resolution: int = 32, img_channels: int = 3, c_dim: int = 0, channels: dict | None = None
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
-        default = {64: 32, 32: 32, 16: 64, 8: 128, 4: 128}
+        default = {64: 16, 32: 24, 16: 48, 8: 96, 4: 128}
         ch = {int(k): int(v) for k, v in (channels or {}).items()} or default
-        self.from_rgb = nn.Conv2d(img_channels, ch[img_resolution], 1)
-        blocks = []
-        for res in [2**i for i in range(log2, 2, -1)]:
-            blocks.append(_DBlock(ch[res], ch[res // 2]))
-        self.blocks = nn.ModuleList(blocks)
-        self.final_conv = nn.Conv2d(ch[4] + 1, ch[4], 3, padding=1)
-        self.final_fc = nn.Linear(ch[4] * 16, ch[4])
-        self.out = nn.Linear(ch[4], 1)
-        self.c_dim = c_dim
+        self.img_resolution, self.img_channels, self.c_dim = img_resolution, img_channels, c_dim
+        self.from_rgb = EqConv2d(img_channels, ch[img_resolution], 1)
+        self.blocks = nn.ModuleList(
+            _DBlock(ch[res], ch[res // 2]) for res in [2**i for i in range(log2, 2, -1)]
+        )
+        self.final_conv = EqConv2d(ch[4] + 1, ch[4], 3)
+        self.final_fc = FullyConnected(ch[4] * 16, ch[4], activation=True)
+        self.out = FullyConnected(ch[4], 1)
         if c_dim > 0:
-            self.embed = nn.Linear(c_dim, ch[4], bias=False)
+            self.embed = FullyConnected(c_dim, ch[4])
 
     def forward(self, img: Tensor, c: Tensor | None = None) -> Tensor:
+        img = img.contiguous(memory_format=torch.channels_last)  # faster CPU convolutions
         x = _lrelu(self.from_rgb(img))
         for block in self.blocks:
             x = block(x)
-        std = x.std(0, keepdim=True).mean().reshape(1, 1, 1, 1).expand(len(x), 1, 4, 4)  # minibatch std
+        n = len(x)
+        group = min(4, n) if n % min(4, n) == 0 else 1
+        y = x.reshape(group, -1, *x.shape[1:])  # minibatch standard deviation over groups
+        std = (y.var(0, unbiased=False) + 1e-8).sqrt().mean(dim=[1, 2, 3])  # [n / group]
+        std = std.repeat(group).reshape(n, 1, 1, 1).expand(n, 1, *x.shape[2:])
         x = _lrelu(self.final_conv(torch.cat([x, std], 1)))
-        h = _lrelu(self.final_fc(x.flatten(1)))
+        h = self.final_fc(x.flatten(1))
         score = self.out(h)
-        if self.c_dim > 0 and c is not None:
-            score = score + (self.embed(c) * h).sum(1, keepdim=True) / math.sqrt(h.shape[1])
+        if self.c_dim > 0:
+            assert c is not None, "a conditional discriminator needs c"
+            score = score + (self.embed(c.to(h.dtype)) * h).sum(1, keepdim=True) / math.sqrt(h.shape[1])
         return score
 
 
 class _DBlock(nn.Module):
     def __init__(self, in_ch, out_ch):
         super().__init__()
-        self.conv0 = nn.Conv2d(in_ch, in_ch, 3, padding=1)
-        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, padding=1)
-        self.skip = nn.Conv2d(in_ch, out_ch, 1, bias=False)
+        self.conv0 = EqConv2d(in_ch, in_ch, 3)
+        self.conv1 = EqConv2d(in_ch, out_ch, 3)
+        self.skip = EqConv2d(in_ch, out_ch, 1, bias=False)
 
     def forward(self, x):
         y = F.avg_pool2d(self.skip(x), 2)

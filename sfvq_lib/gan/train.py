@@ -1,0 +1,241 @@
+"""Training our small GANs on the procedural shapes dataset, resumably.
+
+The StyleGAN2 recipe's stabilisers (Karras et al. 2020): equalized learning rate
+(in the layers), a mapping network with a 100× lower learning rate, Adam with
+β = (0, 0.99), the non-saturating logistic loss, lazy R1 regularisation of the
+discriminator, style mixing, and an exponential moving average of the generator
+(``G_ema``), which is the model we ship.
+
+Training state is saved atomically every ``checkpoint_every`` steps; running the same
+command again continues from the last checkpoint. Every random draw is derived from
+``(seed, step)``, so a resumed run is the same as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .._validation import check_device
+from ..data import ShapesDataset
+from ..io import atomic_save, load_checked
+from .adapter import StyleGANAdapter, save_builtin
+from .stylegan import Discriminator, Generator
+
+__all__ = ["TrainConfig", "train_gan"]
+
+_CKPT_KIND = "sfvq_lib.gan.checkpoint"
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved in the checkpoint)."""
+
+    model: str = "stylegan"
+    resolution: int = 32
+    z_dim: int = 128
+    w_dim: int = 128
+    batch_size: int = 32
+    steps: int = 20000
+    lr: float = 0.0025
+    r1_gamma: float = 0.02
+    r1_every: int = 16
+    style_mixing: float = 0.9
+    ema_images: int = 10000  # half-life of the EMA of G, in images
+    ema_rampup: float = 0.05  # EMA half-life ≤ this fraction of the images seen so far
+    seed: int = 0
+    generator_kwargs: dict = field(default_factory=dict)
+
+    def generator_init(self) -> dict:
+        return {
+            "z_dim": self.z_dim,
+            "w_dim": self.w_dim,
+            "img_resolution": self.resolution,
+            "img_channels": 3,
+            **self.generator_kwargs,
+        }
+
+
+def _batch_rng(seed: int, step: int, stream: int) -> torch.Generator:
+    return torch.Generator().manual_seed(
+        int(np.random.SeedSequence([seed, step, stream]).generate_state(1)[0])
+    )
+
+
+def _ws_with_mixing(G, z, prob, gen) -> torch.Tensor:
+    ws = G.mapping(z, None, update_emas=True)
+    if prob > 0 and torch.rand((), generator=gen) < prob:
+        cutoff = int(torch.randint(1, ws.shape[1], (), generator=gen))
+        z2 = torch.randn(z.shape, generator=gen).to(z.device)
+        ws[:, cutoff:] = G.mapping(z2, None)[:, cutoff:]
+    return ws
+
+
+def train_gan(
+    out_dir,
+    config: TrainConfig | None = None,
+    device="cpu",
+    checkpoint_every: int = 250,
+    sample_every: int = 1000,
+    progress: bool = True,
+    max_seconds: float | None = None,
+) -> Path:
+    """Train (or continue training) a GAN in ``out_dir``; returns the checkpoint path.
+
+    ``max_seconds`` stops after that much wall time (saving first), so a long run can
+    be done in chunks: call again to continue.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dev = check_device(device)
+    ckpt_path = out_dir / "checkpoint.pt"
+    cfg = config or TrainConfig()
+    if cfg.model != "stylegan":
+        raise ValueError(f"model={cfg.model!r} is not trainable yet; use 'stylegan'")
+
+    G = Generator(**cfg.generator_init()).to(dev)
+    D = Discriminator(img_resolution=cfg.resolution).to(dev)
+    G_ema = Generator(**cfg.generator_init()).to(dev).eval().requires_grad_(False)
+    G_ema.load_state_dict(G.state_dict())
+    r1_ratio = cfg.r1_every / (cfg.r1_every + 1)  # lazy regularisation: adjust Adam for D
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.0, 0.99), eps=1e-8)
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr * r1_ratio, betas=(0.0, 0.99**r1_ratio), eps=1e-8)
+    step, wall, log = 0, 0.0, []
+    if ckpt_path.exists():
+        ck = load_checked(ckpt_path, _CKPT_KIND, 1, fix="delete it to start over")
+        if ck["config"] != {**asdict(cfg), "steps": ck["config"]["steps"]}:
+            raise ValueError(
+                f"{ckpt_path} was written with another configuration: delete it or use another --out"
+            )
+        G.load_state_dict(ck["G"])
+        D.load_state_dict(ck["D"])
+        G_ema.load_state_dict(ck["G_ema"])
+        opt_g.load_state_dict(ck["opt_g"])
+        opt_d.load_state_dict(ck["opt_d"])
+        step, wall, log = ck["step"], ck["wall_seconds"], ck["log"]
+
+    def save():
+        atomic_save(
+            {
+                "kind": _CKPT_KIND,
+                "format_version": 1,
+                "config": asdict(cfg),
+                "step": step,
+                "wall_seconds": wall,
+                "log": log,
+                "G": G.state_dict(),
+                "D": D.state_dict(),
+                "G_ema": G_ema.state_dict(),
+                "opt_g": opt_g.state_dict(),
+                "opt_d": opt_d.state_dict(),
+            },
+            ckpt_path,
+        )
+
+    ds = ShapesDataset(cfg.resolution)
+    bs = cfg.batch_size
+    start = time.perf_counter()
+    bar = tqdm(total=cfg.steps, initial=step, desc="train-gan", unit="step", disable=not progress)
+    try:
+        while step < cfg.steps:
+            t0 = time.perf_counter()
+            gen = _batch_rng(cfg.seed, step, 0)
+            real = torch.from_numpy(ds.sample(bs, seed=[cfg.seed, step])[0]).to(dev)
+            z = torch.randn(bs, cfg.z_dim, generator=gen).to(dev)
+
+            # generator: non-saturating loss
+            G.requires_grad_(True)
+            D.requires_grad_(False)
+            fake = G.synthesis(_ws_with_mixing(G, z, cfg.style_mixing, gen))
+            loss_g = F.softplus(-D(fake)).mean()
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+
+            # discriminator: logistic loss, lazy R1 on real images
+            G.requires_grad_(False)
+            D.requires_grad_(True)
+            loss_d = F.softplus(D(fake.detach())).mean() + F.softplus(-D(real)).mean()
+            if cfg.r1_gamma > 0 and step % cfg.r1_every == 0:
+                real_r = real.detach().requires_grad_(True)
+                (grad,) = torch.autograd.grad(D(real_r).sum(), real_r, create_graph=True)
+                r1 = grad.square().sum(dim=[1, 2, 3]).mean()
+                loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_every
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+
+            # EMA of G
+            seen = (step + 1) * bs
+            half_life = min(cfg.ema_images, seen * cfg.ema_rampup)
+            beta = 0.5 ** (bs / max(half_life, 1e-8))
+            with torch.no_grad():
+                for p_ema, p in zip(G_ema.parameters(), G.parameters(), strict=True):
+                    p_ema.lerp_(p, 1 - beta)
+                for b_ema, b in zip(G_ema.buffers(), G.buffers(), strict=True):
+                    b_ema.copy_(b)
+
+            step += 1
+            wall += time.perf_counter() - t0
+            if step % 50 == 0 or step == cfg.steps:
+                lg, ld = float(loss_g.detach()), float(loss_d.detach())
+                log.append({"step": step, "loss_g": lg, "loss_d": ld, "wall_s": wall})
+                bar.set_postfix(g=f"{lg:.3f}", d=f"{ld:.3f}")
+            bar.update()
+            if sample_every and step % sample_every == 0:
+                _save_grid(G_ema, out_dir / f"samples-{step:06d}.png", cfg.seed)
+            if step % checkpoint_every == 0 or step == cfg.steps:
+                save()
+            if max_seconds is not None and time.perf_counter() - start > max_seconds:
+                save()
+                break
+    except KeyboardInterrupt:
+        save()
+        raise
+    finally:
+        bar.close()
+    return ckpt_path
+
+
+def _save_grid(G, path: Path, seed: int, n: int = 64) -> None:
+    from PIL import Image
+
+    g = StyleGANAdapter(G, name="G_ema", device=next(G.parameters()).device)
+    imgs = g.to_uint8(g.synthesize(g.sample(n, seed=seed + 12345)))
+    side = int(np.sqrt(n))
+    h = imgs.shape[1]
+    grid = (
+        imgs[: side * side]
+        .reshape(side, side, h, h, 3)
+        .transpose(0, 2, 1, 3, 4)
+        .reshape(side * h, side * h, 3)
+    )
+    Image.fromarray(grid).save(path)
+
+
+def export_generator(checkpoint, path, name: str, extra: dict | None = None) -> Path:
+    """Write the checkpoint's ``G_ema`` as a shippable weights-only file plus a card."""
+    ck = load_checked(checkpoint, _CKPT_KIND, 1, fix="train again")
+    cfg = TrainConfig(**ck["config"])
+    G = Generator(**cfg.generator_init())
+    G.load_state_dict(ck["G_ema"])
+    card = {
+        "name": name,
+        "architecture": "StyleGAN2-style (sfvq_lib.gan.stylegan.Generator)",
+        "config": ck["config"],
+        "steps": ck["step"],
+        "wall_seconds": round(ck["wall_seconds"], 1),
+        "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "parameters": sum(p.numel() for p in G.parameters()),
+        **(extra or {}),
+    }
+    out = save_builtin(G, cfg.generator_init(), path, extra={"card": json.dumps(card)})
+    return out
