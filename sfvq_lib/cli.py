@@ -6,6 +6,7 @@
     sfvq sample --gan SPEC -n N --space z|w|w+ --truncation PSI [--class K] --seed S -o OUT.npy
     sfvq render --gan SPEC LATENTS.npy -o GRID.png
     sfvq train-gan --model stylegan --steps N --seed S --out DIR
+    sfvq train-probe -o PROBE.pt;  sfvq probe-eval --gan SPEC --n 2000 --json
 
 A user mistake ends with one line ``sfvq: error: …`` and exit status 2, never a
 traceback. ``sfvq fit`` keeps its training state in ``CURVE.partial`` while it runs,
@@ -200,6 +201,41 @@ def _cmd_train_gan(args) -> int:
     return 0
 
 
+def _cmd_train_probe(args) -> int:
+    from .probe import probe_accuracy, save_probe, train_probe
+
+    out = _check_out(args.output)
+    probe = train_probe(
+        args.resolution, steps=args.steps, seed=args.seed, device=args.device, progress=not args.quiet
+    )
+    acc = probe_accuracy(probe)
+    save_probe(probe, out, extra={"steps": args.steps, "seed": args.seed, "accuracy": acc})
+    if not args.quiet:
+        print(f"wrote {out}; held-out accuracy " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()))
+    return 0
+
+
+def _cmd_probe_eval(args) -> int:
+    import json
+
+    from .gan import load_generator
+    from .probe import evaluate_generator, load_probe
+
+    g = load_generator(args.gan, device=args.device, nvidia_repo=args.nvidia_repo)
+    probe = load_probe(args.probe, resolution=g.img_resolution, device=args.device)
+    result = evaluate_generator(g, probe, n=args.n, seed=args.seed, truncation_psi=args.truncation)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"{g.name}: Fréchet {result['frechet']:.4g} (real floor {result['frechet_real_floor']:.4g}), "
+            f"confident shapes {result['shape_confident_share']:.1%}"
+        )
+        for k, v in result["tv"].items():
+            print(f"  TV {k:9s} {v:.3f}")
+    return 0
+
+
 def _add_gan_args(p) -> None:
     p.add_argument(
         "--gan", default="builtin:shapes-stylegan", help="generator spec (default builtin:shapes-stylegan)"
@@ -305,6 +341,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for checkpoints, sample grids and the weights")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train_gan)
+
+    p = sub.add_parser(
+        "train-probe",
+        help="train the factor probe on rendered shapes",
+        description="Train the CNN that reads a shapes image's factors and save it (weights only).",
+    )
+    p.add_argument("--resolution", type=int, default=32, help="image size (default 32)")
+    p.add_argument("--steps", type=int, default=2000, help="training steps of 128 images (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument("-o", "--output", required=True, metavar="PROBE.pt", help="where to write the probe")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train_probe)
+
+    p = sub.add_parser(
+        "probe-eval",
+        help="measure a shapes GAN with the factor probe",
+        description="Fréchet distance of probe features to real renders (with the real-vs-real floor), "
+        "share of confidently classified shapes, per-factor total-variation distance, probe accuracy.",
+    )
+    _add_gan_args(p)
+    p.add_argument("--n", type=int, default=2000, help="images per set (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--truncation", type=float, default=1.0, help="truncation psi (default 1)")
+    p.add_argument("--probe", default=None, help="probe file (default: the shipped one)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=_cmd_probe_eval)
 
     p = sub.add_parser(
         "info",

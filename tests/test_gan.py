@@ -153,3 +153,41 @@ def test_nvidia_pickle_path_with_stand_in_modules(tmp_path, monkeypatch):
         load_generator(f"nvidia:{tmp_path / 'nope.pkl'}", nvidia_repo=repo)
     for name in ("dnnlib", "torch_utils"):
         __import__("sys").modules.pop(name, None)
+
+
+def _tiny_config(steps):
+    from sfvq_lib.gan.train import TrainConfig
+
+    return TrainConfig(
+        steps=steps,
+        batch_size=4,
+        resolution=16,
+        z_dim=16,
+        w_dim=16,
+        r1_every=2,
+        generator_kwargs={"synthesis_kwargs": {"channels": {4: 16, 8: 16, 16: 8}}},
+    )
+
+
+def test_training_steps_run_and_resume_identically(tmp_path):
+    from sfvq_lib.gan.train import export_generator, train_gan
+
+    a = train_gan(tmp_path / "a", _tiny_config(4), checkpoint_every=2, sample_every=0, progress=False)
+    # stop after 2 steps, then continue to 4
+    train_gan(tmp_path / "b", _tiny_config(2), checkpoint_every=2, sample_every=0, progress=False)
+    b = train_gan(tmp_path / "b", _tiny_config(4), checkpoint_every=2, sample_every=0, progress=False)
+    ca, cb = torch.load(a, weights_only=True), torch.load(b, weights_only=True)
+    assert ca["step"] == cb["step"] == 4
+    for k in ca["G_ema"]:
+        assert torch.equal(ca["G_ema"][k], cb["G_ema"][k]), k
+    assert any(not torch.equal(ca["G"][k], ca["G_ema"][k]) for k in ca["G"])  # EMA lags G
+    weights = export_generator(a, tmp_path / "tiny.pt", name="tiny")
+    from sfvq_lib.gan import adapter as adapter_module
+
+    G = adapter_module._load_builtin_file(weights)
+    g = StyleGANAdapter(G)
+    assert g.synthesize(g.sample(2)).shape == (2, 3, 16, 16)
+    with pytest.raises(ValueError, match="another configuration"):
+        cfg = _tiny_config(6)
+        cfg.lr = 0.1
+        train_gan(tmp_path / "a", cfg, sample_every=0, progress=False)

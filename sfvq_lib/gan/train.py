@@ -101,8 +101,10 @@ def train_gan(
     if cfg.model != "stylegan":
         raise ValueError(f"model={cfg.model!r} is not trainable yet; use 'stylegan'")
 
-    G = Generator(**cfg.generator_init()).to(dev)
-    D = Discriminator(img_resolution=cfg.resolution).to(dev)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)  # the same initial weights for the same seed
+        G = Generator(**cfg.generator_init()).to(dev)
+        D = Discriminator(img_resolution=cfg.resolution).to(dev)
     G_ema = Generator(**cfg.generator_init()).to(dev).eval().requires_grad_(False)
     G_ema.load_state_dict(G.state_dict())
     r1_ratio = cfg.r1_every / (cfg.r1_every + 1)  # lazy regularisation: adjust Adam for D
@@ -144,10 +146,15 @@ def train_gan(
     bs = cfg.batch_size
     start = time.perf_counter()
     bar = tqdm(total=cfg.steps, initial=step, desc="train-gan", unit="step", disable=not progress)
+    rng_guard = torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else [])
+    rng_guard.__enter__()  # the per-step seeding below leaves the caller's RNG alone
     try:
         while step < cfg.steps:
             t0 = time.perf_counter()
             gen = _batch_rng(cfg.seed, step, 0)
+            torch.manual_seed(
+                int(torch.randint(2**62, (), generator=_batch_rng(cfg.seed, step, 1)))
+            )  # layer noise
             real = torch.from_numpy(ds.sample(bs, seed=[cfg.seed, step])[0]).to(dev)
             z = torch.randn(bs, cfg.z_dim, generator=gen).to(dev)
 
@@ -202,6 +209,7 @@ def train_gan(
         raise
     finally:
         bar.close()
+        rng_guard.__exit__(None, None, None)
     return ckpt_path
 
 

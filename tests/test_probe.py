@@ -1,0 +1,89 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from sfvq_lib.cli import main
+from sfvq_lib.data import FACTOR_NAMES, ShapesDataset
+from sfvq_lib.gan import Generator, StyleGANAdapter
+from sfvq_lib.probe import (
+    FactorProbe,
+    evaluate_generator,
+    frechet_distance,
+    load_probe,
+    read_factors,
+    save_probe,
+    train_probe,
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_probe():
+    return train_probe(steps=3, batch_size=16, progress=False)
+
+
+def test_frechet_distance_known_answers():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4000, 3))
+    assert frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    shifted = a + np.array([3.0, 0, 0])
+    assert frechet_distance(a, shifted) == pytest.approx(9.0, rel=1e-6)
+    scaled = a * 2  # covariance 4I vs I: trace(I + 4I - 2*2I) = 3 per... = 3
+    assert frechet_distance(a, scaled) == pytest.approx(3.0, rel=0.05)
+
+
+def test_probe_reads_every_factor_in_its_units(tiny_probe):
+    images, _ = ShapesDataset(32).sample(10, seed=0)
+    r = read_factors(tiny_probe, images)
+    for name in FACTOR_NAMES:
+        assert r[name].shape == (10,)
+    assert r["shape_prob"].shape == (10, 4) and np.allclose(r["shape_prob"].sum(1), 1, atol=1e-5)
+    assert np.all((r["obj_hue"] >= 0) & (r["obj_hue"] < 1))
+    assert np.all((r["x"] >= 0.3) & (r["x"] <= 0.7))
+
+
+def test_probe_learns(tmp_path):
+    """A short training run already beats chance on shape and explains position."""
+    from sfvq_lib.probe import probe_accuracy
+
+    probe = train_probe(steps=150, batch_size=64, progress=False)
+    acc = probe_accuracy(probe, n=400)
+    assert acc["shape"] > 0.4, acc  # chance is 0.25
+    assert acc["x"] > 0.5 and acc["y"] > 0.5, acc
+
+
+def test_save_load_and_evaluate(tiny_probe, tmp_path, capsys, monkeypatch):
+    path = save_probe(tiny_probe, tmp_path / "p.pt")
+    probe = load_probe(path)
+    x = torch.from_numpy(ShapesDataset(32).sample(4, seed=1)[0])
+    torch.testing.assert_close(probe(x)[0], tiny_probe(x)[0])
+    torch.manual_seed(0)
+    g = StyleGANAdapter(Generator(z_dim=16, w_dim=16))
+    res = evaluate_generator(g, probe, n=64)
+    assert set(res) >= {"frechet", "frechet_real_floor", "shape_confident_share", "tv", "probe_accuracy"}
+    assert set(res["tv"]) == set(FACTOR_NAMES) and all(0 <= v <= 1 for v in res["tv"].values())
+    assert res["frechet"] > res["frechet_real_floor"] >= 0
+    with pytest.raises(FileNotFoundError, match="train one with"):
+        load_probe(tmp_path / "missing.pt")
+
+
+def test_probe_eval_cli_json(tiny_probe, tmp_path, capsys, monkeypatch):
+    from sfvq_lib.gan import adapter as adapter_module
+    from sfvq_lib.gan import save_builtin
+
+    path = save_probe(tiny_probe, tmp_path / "p.pt")
+    monkeypatch.setattr(adapter_module, "BUILTIN_DIR", tmp_path)
+    kwargs = dict(z_dim=16, w_dim=16)
+    save_builtin(Generator(**kwargs), kwargs, tmp_path / "tiny.pt")
+    assert main(["probe-eval", "--gan", "builtin:tiny", "--n", "32", "--probe", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert 0 <= out["shape_confident_share"] <= 1 and "shape" in out["probe_accuracy"]
+
+
+def test_probe_is_deterministic():
+    a = train_probe(steps=2, batch_size=8, progress=False)
+    b = train_probe(steps=2, batch_size=8, progress=False)
+    for k, v in a.state_dict().items():
+        assert torch.equal(v, b.state_dict()[k])
+    assert isinstance(a, FactorProbe)
