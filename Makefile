@@ -26,6 +26,7 @@ test: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_sfvq.py
+	$(BIN)/python benchmarks/bench_gan.py
 
 clean:
 	rm -rf build _build
