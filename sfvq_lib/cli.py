@@ -224,6 +224,11 @@ def _cmd_probe_eval(args) -> int:
     g = load_generator(args.gan, device=args.device, nvidia_repo=args.nvidia_repo)
     probe = load_probe(args.probe, resolution=g.img_resolution, device=args.device)
     result = evaluate_generator(g, probe, n=args.n, seed=args.seed, truncation_psi=args.truncation)
+    if args.card:
+        from .gan.adapter import read_card
+
+        card = read_card(args.gan) | {"evaluation": result}
+        Path(args.card).write_text(json.dumps(card, indent=2) + "\n")
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -367,6 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truncation", type=float, default=1.0, help="truncation psi (default 1)")
     p.add_argument("--probe", default=None, help="probe file (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--card", default=None, help="also write a model card (training facts + this evaluation) as JSON"
+    )
     p.set_defaults(func=_cmd_probe_eval)
 
     p = sub.add_parser(

@@ -14,8 +14,9 @@ shape      categorical 0 square, 1 disc, 2 triangle, 3 heart
 obj_hue    circular    [0, 1): hue of the object (bright, saturated)
 bg_hue     circular    [0, 1): hue of the background (dark, muted)
 scale      continuous  [0.6, 1]: object size relative to the largest
-rotation   continuous  [-45°, 45°] in radians: unique for every shape but the
-                       disc (square: 90°, triangle: 120° symmetric)
+rotation   continuous  [-30°, 30°] in radians: unique for every shape but the
+                       disc (square: 90°, triangle: 120° symmetric), with
+                       room to spare at both ends
 x, y       continuous  [0.3, 0.7]: object centre, fraction of the width
                        (x to the right, y downward)
 ========== =========== ===================================================
@@ -54,7 +55,7 @@ FACTORS = (
     Factor("obj_hue", "circular", 0.0, 1.0),
     Factor("bg_hue", "circular", 0.0, 1.0),
     Factor("scale", "continuous", 0.6, 1.0),
-    Factor("rotation", "continuous", -np.pi / 4, np.pi / 4),
+    Factor("rotation", "continuous", -np.pi / 6, np.pi / 6),
     Factor("x", "continuous", 0.3, 0.7),
     Factor("y", "continuous", 0.3, 0.7),
 )

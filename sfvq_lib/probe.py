@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from ._validation import check_device
-from .data import FACTORS, ShapesDataset
+from .data import FACTORS, SHAPES, ShapesDataset
 from .io import atomic_save, load_checked
 
 __all__ = ["FactorProbe", "evaluate_generator", "load_probe", "probe_accuracy", "train_probe"]
@@ -125,13 +125,17 @@ def read_factors(probe: FactorProbe, images, batch_size: int = 512) -> dict[str,
 
 
 def probe_accuracy(probe: FactorProbe, n: int = 2000, seed: int = 10_001) -> dict[str, float]:
-    """Held-out accuracy: shape accuracy; R² for every other factor (hues: of (cos, sin))."""
+    """Held-out accuracy: shape accuracy; R² for every other factor (hues: of (cos, sin);
+    rotation: on the shapes other than the disc, whose rotation does not show)."""
     ds = ShapesDataset(probe.resolution)
     images, factors = ds.sample(n, seed=seed)
     read = read_factors(probe, images)
     out = {"shape": float((read["shape"] == factors["shape"]).mean())}
+    visible = factors["shape"] != SHAPES.index("disc")  # a disc's rotation does not show
     for f in FACTORS[1:]:
-        if f.kind == "circular":
+        if f.name == "rotation":
+            t, p = factors[f.name][visible, None], read[f.name][visible, None]
+        elif f.kind == "circular":
             t = np.stack([np.cos(2 * np.pi * factors[f.name]), np.sin(2 * np.pi * factors[f.name])], 1)
             p = np.stack([np.cos(2 * np.pi * read[f.name]), np.sin(2 * np.pi * read[f.name])], 1)
         else:

@@ -76,9 +76,24 @@ def test_probe_eval_cli_json(tiny_probe, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(adapter_module, "BUILTIN_DIR", tmp_path)
     kwargs = dict(z_dim=16, w_dim=16)
     save_builtin(Generator(**kwargs), kwargs, tmp_path / "tiny.pt")
-    assert main(["probe-eval", "--gan", "builtin:tiny", "--n", "32", "--probe", str(path), "--json"]) == 0
+    card = tmp_path / "card.json"
+    argv = [
+        "probe-eval",
+        "--gan",
+        "builtin:tiny",
+        "--n",
+        "32",
+        "--probe",
+        str(path),
+        "--json",
+        "--card",
+        str(card),
+    ]
+    assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert 0 <= out["shape_confident_share"] <= 1 and "shape" in out["probe_accuracy"]
+    written = json.loads(card.read_text())
+    assert written["evaluation"] == out and written["name"] == "builtin:tiny"
 
 
 def test_probe_is_deterministic():

@@ -217,6 +217,17 @@ def save_builtin(
     )
 
 
+def read_card(spec: str) -> dict:
+    """The training facts stored in a builtin GAN's weights file (empty for others)."""
+    import json
+
+    if not spec.startswith("builtin:"):
+        return {"name": spec}
+    obj = load_checked(BUILTIN_DIR / f"{spec.partition(':')[2]}.pt", _KIND, _FORMAT_VERSION)
+    card = obj.get("extra", {}).get("card")
+    return json.loads(card) if card else {"name": spec}
+
+
 def _load_builtin_file(path: Path):
     from .stylegan import Generator
 

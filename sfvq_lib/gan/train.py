@@ -45,14 +45,14 @@ class TrainConfig:
     w_dim: int = 128
     batch_size: int = 32
     steps: int = 20000
-    lr: float = 0.0025
-    r1_gamma: float = 0.02
+    lr: float = 0.001
+    r1_gamma: float = 0.1
     r1_every: int = 16
     style_mixing: float = 0.9
     ema_images: int = 10000  # half-life of the EMA of G, in images
     ema_rampup: float = 0.05  # EMA half-life ≤ this fraction of the images seen so far
     seed: int = 0
-    generator_kwargs: dict = field(default_factory=dict)
+    generator_kwargs: dict = field(default_factory=lambda: {"mapping_kwargs": {"num_layers": 2}})
 
     def generator_init(self) -> dict:
         return {
