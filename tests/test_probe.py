@@ -47,10 +47,10 @@ def test_probe_learns(tmp_path):
     """A short training run already beats chance on shape and explains position."""
     from sfvq_lib.probe import probe_accuracy
 
-    probe = train_probe(steps=150, batch_size=64, progress=False)
+    probe = train_probe(steps=300, batch_size=64, progress=False)
     acc = probe_accuracy(probe, n=400)
-    assert acc["shape"] > 0.4, acc  # chance is 0.25
-    assert acc["x"] > 0.5 and acc["y"] > 0.5, acc
+    assert acc["shape"] > 0.35, acc  # chance is 0.25
+    assert acc["x"] > 0.9 and acc["y"] > 0.9, acc
 
 
 def test_save_load_and_evaluate(tiny_probe, tmp_path, capsys, monkeypatch):
