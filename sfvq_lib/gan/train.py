@@ -45,7 +45,7 @@ class TrainConfig:
     w_dim: int = 128
     batch_size: int = 32
     steps: int = 20000
-    lr: float = 0.001
+    lr: float = 0.00025
     r1_gamma: float = 0.1
     r1_every: int = 16
     style_mixing: float = 0.9
