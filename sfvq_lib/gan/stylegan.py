@@ -126,8 +126,9 @@ def modulated_conv2d(x: Tensor, weight: Tensor, styles: Tensor, demodulate: bool
 class SynthesisLayer(nn.Module):
     """Style-modulated 3×3 convolution (optionally 2× upsampled), noise, bias, lrelu."""
 
-    def __init__(self, in_channels, out_channels, w_dim, resolution, up=False):
+    def __init__(self, in_channels, out_channels, w_dim, resolution, up=False, use_noise=True):
         super().__init__()
+        self.use_noise = use_noise
         self.affine = FullyConnected(w_dim, in_channels, bias_init=1.0)
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
         self.weight_gain = 1.0 / math.sqrt(in_channels * 9)
@@ -141,7 +142,9 @@ class SynthesisLayer(nn.Module):
             x = _upsample2x(x)
         styles = self.affine(w) * self.weight_gain
         x = modulated_conv2d(x, self.weight, styles)
-        if noise_mode == "random":
+        if not self.use_noise:
+            pass
+        elif noise_mode == "random":
             x = x + torch.randn_like(x[:, :1]) * self.noise_strength
         elif noise_mode == "const":
             x = x + self.noise_const * self.noise_strength
@@ -166,15 +169,17 @@ class ToRGB(nn.Module):
 class SynthesisBlock(nn.Module):
     """One resolution: (upsampling conv +) conv, and an RGB output added to the skip."""
 
-    def __init__(self, in_channels, out_channels, w_dim, resolution, img_channels):
+    def __init__(self, in_channels, out_channels, w_dim, resolution, img_channels, use_noise=True):
         super().__init__()
         self.resolution = resolution
         if in_channels == 0:  # the first block starts from a learned constant
             self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
             self.conv0 = None
         else:
-            self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=True)
-        self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution)
+            self.conv0 = SynthesisLayer(
+                in_channels, out_channels, w_dim, resolution, up=True, use_noise=use_noise
+            )
+        self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution, use_noise=use_noise)
         self.torgb = ToRGB(out_channels, img_channels, w_dim)
         self.num_conv = 1 if self.conv0 is None else 2
         self.num_torgb = 1
@@ -202,6 +207,7 @@ class SynthesisNetwork(nn.Module):
         img_resolution: int,  # output resolution, a power of 2 >= 4
         img_channels: int,  # output colour channels
         channels: dict | None = None,  # feature maps per resolution (default: 128 → 32)
+        use_noise: bool = True,  # per-pixel noise inputs (StyleGAN2's stochastic detail)
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
@@ -215,7 +221,7 @@ class SynthesisNetwork(nn.Module):
         self.num_ws = 0
         for res in resolutions:
             in_ch = 0 if res == 4 else channels[res // 2]
-            block = SynthesisBlock(in_ch, channels[res], w_dim, res, img_channels)
+            block = SynthesisBlock(in_ch, channels[res], w_dim, res, img_channels, use_noise=use_noise)
             self.blocks.append(block)
             self.num_ws += block.num_conv
         self.num_ws += 1  # the last block's RGB output

@@ -52,7 +52,12 @@ class TrainConfig:
     ema_images: int = 10000  # half-life of the EMA of G, in images
     ema_rampup: float = 0.05  # EMA half-life ≤ this fraction of the images seen so far
     seed: int = 0
-    generator_kwargs: dict = field(default_factory=lambda: {"mapping_kwargs": {"num_layers": 2}})
+    generator_kwargs: dict = field(
+        default_factory=lambda: {
+            "mapping_kwargs": {"num_layers": 2},
+            "synthesis_kwargs": {"use_noise": False},
+        }
+    )
 
     def generator_init(self) -> dict:
         return {
