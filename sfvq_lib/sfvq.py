@@ -300,13 +300,10 @@ class SFVQ(TransformerMixin, BaseEstimator):
     def predict(self, X, bits: int | None = None):
         """Index of the nearest corner point, shape (n,), int64."""
         c = self._fitted_codebook(bits)
-        rows = check_matrix(X, n_features=self.n_features_in_)
-        src = rows.array if isinstance(rows, NumpyRows) else rows
+        rows = check_matrix(X, n_features=self.n_features_in_)  # rows[a:b] is a tensor either way
         out, block = [], max(1, (1 << 22) // len(c))
-        for a in range(0, len(src), block):
-            x = src[a : a + block]
-            x = x if isinstance(x, Tensor) else torch.from_numpy(np.array(x, dtype=np.float32))
-            out.append(torch.cdist(x.to(c.device, torch.float32), c).argmin(1))
+        for a in range(0, len(rows), block):
+            out.append(torch.cdist(rows[a : a + block].to(c.device, torch.float32), c).argmin(1))
         idx = torch.cat(out)
         return idx.to(X.device) if isinstance(X, Tensor) else idx.cpu().numpy()
 
