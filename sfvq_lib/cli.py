@@ -174,17 +174,20 @@ def _cmd_render(args) -> int:
 def _cmd_train_gan(args) -> int:
     from .gan.train import TrainConfig, export_generator, train_gan
 
-    if args.model != "stylegan":
-        raise ValueError(f"--model {args.model} cannot be trained yet; use --model stylegan")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file: give a folder")
+    recipe = {k: v for k, v in (("lr", args.lr), ("r1_gamma", args.r1_gamma)) if v is not None}
+    for k, v in recipe.items():
+        if not v > 0:
+            raise ValueError(f"--{k.replace('_', '-')} must be > 0, got {v}")
     cfg = TrainConfig(
         model=args.model,
         steps=args.steps,
         seed=args.seed,
         batch_size=args.batch_size,
         resolution=args.resolution,
+        **recipe,
     )
     if (out / "checkpoint.pt").exists() and not args.quiet:
         print(f"resuming from {out / 'checkpoint.pt'}", file=sys.stderr)
@@ -339,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32, help="images per step (default 32)")
     p.add_argument("--resolution", type=int, default=32, help="image size, 32 or 64 (default 32)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the recipe's)")
+    p.add_argument("--r1-gamma", type=float, default=None, help="R1 weight (default: the recipe's)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument(
         "--max-minutes", type=float, default=None, help="stop (and save) after this long; rerun to go on"

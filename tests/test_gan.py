@@ -184,7 +184,8 @@ def test_training_steps_run_and_resume_identically(tmp_path):
     weights = export_generator(a, tmp_path / "tiny.pt", name="tiny")
     from sfvq_lib.gan import adapter as adapter_module
 
-    G = adapter_module._load_builtin_file(weights)
+    G, arch, _ = adapter_module._load_builtin_file(weights)
+    assert arch == "stylegan"
     g = StyleGANAdapter(G)
     assert g.synthesize(g.sample(2)).shape == (2, 3, 16, 16)
     with pytest.raises(ValueError, match="another configuration"):

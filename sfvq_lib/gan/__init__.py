@@ -1,6 +1,17 @@
-"""Generators: our small StyleGAN2-architecture GAN and adapters for users' GANs."""
+"""Generators: our small StyleGAN2- and BigGAN-style GANs and adapters for users' GANs."""
 
-from .adapter import StyleGANAdapter, load_generator, save_builtin
+from .adapter import GeneratorAdapter, StyleGANAdapter, load_generator, save_builtin
+from .biggan import BigGAN
+from .biggan_adapter import BigGANAdapter
 from .stylegan import Discriminator, Generator
 
-__all__ = ["Discriminator", "Generator", "StyleGANAdapter", "load_generator", "save_builtin"]
+__all__ = [
+    "BigGAN",
+    "BigGANAdapter",
+    "Discriminator",
+    "Generator",
+    "GeneratorAdapter",
+    "StyleGANAdapter",
+    "load_generator",
+    "save_builtin",
+]

@@ -13,6 +13,8 @@ Specs:
   ``G_ema``). Unpickling runs code stored in the file: load only files you trust.
   Needs NVIDIA's ``dnnlib`` and ``torch_utils`` packages: pass the folder of your
   clone of their repository as ``nvidia_repo`` (or set ``SFVQ_NVIDIA_REPO``).
+- ``biggan:DIR`` — a pytorch-pretrained-BigGAN folder (``config.json`` +
+  ``pytorch_model.bin``), read locally with that package; gives a `BigGANAdapter`.
 - ``python:MODULE:CALLABLE`` — ``CALLABLE()`` returns a module with the NVIDIA API.
 
 Nothing is ever downloaded.
@@ -32,15 +34,46 @@ from torch import Tensor
 from .._validation import check_device, check_int
 from ..io import atomic_save, load_checked
 
-__all__ = ["BUILTIN_DIR", "StyleGANAdapter", "load_generator", "save_builtin"]
+__all__ = ["BUILTIN_DIR", "GeneratorAdapter", "StyleGANAdapter", "load_generator", "save_builtin"]
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "data" / "gans"
 _KIND = "sfvq_lib.gan"
 _FORMAT_VERSION = 1
-_SPEC_HELP = "use builtin:NAME, nvidia:PATH.pkl or python:MODULE:CALLABLE"
+_SPEC_HELP = "use builtin:NAME, nvidia:PATH.pkl, biggan:DIR or python:MODULE:CALLABLE"
 
 
-class StyleGANAdapter:
+class GeneratorAdapter:
+    """What every adapter shares: class labels and the uint8 conversion."""
+
+    name: str
+    c_dim: int
+
+    def _labels(self, n: int, class_, generator: torch.Generator) -> Tensor | None:
+        """One-hot labels [n, c_dim]: ``class_`` an int, n ints, or None (drawn at random)."""
+        if self.c_dim == 0:
+            if class_ is not None:
+                raise ValueError(f"{self.name} is unconditional: leave class_ out")
+            return None
+        if class_ is None:
+            idx = torch.randint(self.c_dim, (n,), generator=generator)
+        elif np.ndim(class_) == 0:
+            idx = torch.full((n,), check_int(class_, "class_", 0))
+        else:
+            idx = torch.as_tensor(np.asarray(class_))
+            if idx.shape != (n,) or idx.dtype.is_floating_point or idx.dtype == torch.bool:
+                raise ValueError(f"class_ must be one int or {n} ints, got shape {tuple(idx.shape)}")
+        if len(idx) and not 0 <= int(idx.min()) <= int(idx.max()) < self.c_dim:
+            raise ValueError(f"class_ must lie in 0..{self.c_dim - 1} for {self.name}")
+        return torch.nn.functional.one_hot(idx.long(), self.c_dim).float()
+
+    @staticmethod
+    def to_uint8(images) -> np.ndarray:
+        """NCHW images in [-1, 1] → NHWC uint8 (NVIDIA's conversion)."""
+        x = torch.as_tensor(np.asarray(images) if not isinstance(images, Tensor) else images)
+        return (x.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8).cpu().numpy()
+
+
+class StyleGANAdapter(GeneratorAdapter):
     """A StyleGAN-family generator behind one interface.
 
     Parameters
@@ -76,20 +109,6 @@ class StyleGANAdapter:
         )
 
     # -------------------------------------------------------------- latents
-    def _labels(self, n: int, class_, generator: torch.Generator) -> Tensor | None:
-        if self.c_dim == 0:
-            if class_ is not None:
-                raise ValueError(f"{self.name} is unconditional: leave class_ out")
-            return None
-        if class_ is None:
-            idx = torch.randint(self.c_dim, (n,), generator=generator)
-        else:
-            k = check_int(class_, "class_", 0)
-            if k >= self.c_dim:
-                raise ValueError(f"class_={k} but {self.name} has classes 0..{self.c_dim - 1}")
-            idx = torch.full((n,), k)
-        return torch.nn.functional.one_hot(idx, self.c_dim).float()
-
     @torch.no_grad()
     def sample(
         self, n: int, space: str = "w", truncation_psi: float = 1.0, class_=None, seed=0
@@ -153,12 +172,6 @@ class StyleGANAdapter:
                 xb = self.G.mapping(xb, cb, truncation_psi=truncation_psi)
             out.append(self.G.synthesis(xb, noise_mode="const").float().cpu().contiguous())
         return torch.cat(out).numpy() if out else np.zeros((0, self.img_channels, 1, 1), np.float32)
-
-    @staticmethod
-    def to_uint8(images) -> np.ndarray:
-        """NCHW images in [-1, 1] → NHWC uint8 (NVIDIA's conversion)."""
-        x = torch.as_tensor(np.asarray(images) if not isinstance(images, Tensor) else images)
-        return (x.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8).cpu().numpy()
 
     def edit(self, w, direction, layers=None, sigma: float = 1.0) -> np.ndarray:
         """Add ``sigma * direction`` to the W+ layers ``layers = (l0, l1)`` (inclusive).
@@ -229,19 +242,21 @@ def read_card(spec: str) -> dict:
 
 
 def _load_builtin_file(path: Path):
+    """(generator module, architecture, extra) from one of our weights files."""
+    from .biggan import BigGAN
     from .stylegan import Generator
 
     obj = load_checked(path, _KIND, _FORMAT_VERSION, fix="retrain or restore the file")
-    if obj.get("architecture") != "stylegan":
-        raise ValueError(
-            f"{path} holds a {obj.get('architecture')!r} generator, which this version cannot build"
-        )
+    builders = {"stylegan": Generator, "biggan": BigGAN}
+    arch = obj.get("architecture")
+    if arch not in builders:
+        raise ValueError(f"{path} holds a {arch!r} generator, which this version cannot build")
     try:
-        G = Generator(**obj["init_kwargs"])
+        G = builders[arch](**obj["init_kwargs"])
         G.load_state_dict(obj["G_ema"])
     except (TypeError, RuntimeError, KeyError) as e:
         raise ValueError(f"{path} does not fit the generator it names ({str(e)[:200]}): retrain it") from None
-    return G
+    return G, arch, obj.get("extra", {})
 
 
 def _load_nvidia(path: Path, nvidia_repo):
@@ -289,8 +304,14 @@ def _load_python(target: str):
     return fn()
 
 
-def load_generator(spec: str, device="cpu", nvidia_repo=None, batch_size: int = 128) -> StyleGANAdapter:
-    """Load a generator from a spec (see the module docstring) and wrap it."""
+def load_generator(spec: str, device="cpu", nvidia_repo=None, batch_size: int = 128) -> GeneratorAdapter:
+    """Load a generator from a spec (see the module docstring) and wrap it.
+
+    StyleGAN-family models give a `StyleGANAdapter`, BigGAN-family models a
+    `BigGANAdapter` (z space only, class-conditional).
+    """
+    from .biggan_adapter import BigGANAdapter, load_biggan_dir
+
     if not isinstance(spec, str) or ":" not in spec:
         raise ValueError(f"unknown GAN spec {spec!r}: {_SPEC_HELP}")
     kind, _, rest = spec.partition(":")
@@ -301,7 +322,13 @@ def load_generator(spec: str, device="cpu", nvidia_repo=None, batch_size: int = 
             raise ValueError(
                 f"no built-in GAN {rest!r} (its weights would be {path}); available: {known or 'none yet'}"
             )
-        G = _load_builtin_file(path)
+        G, arch, extra = _load_builtin_file(path)
+        if arch == "biggan":
+            return BigGANAdapter(
+                G, name=spec, device=device, batch_size=batch_size, class_names=extra.get("class_names")
+            )
+    elif kind == "biggan":
+        return BigGANAdapter(load_biggan_dir(Path(rest)), name=spec, device=device, batch_size=batch_size)
     elif kind == "nvidia":
         G = _load_nvidia(Path(rest), nvidia_repo)
     elif kind == "python":

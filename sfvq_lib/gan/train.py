@@ -1,10 +1,12 @@
 """Training our small GANs on the procedural shapes dataset, resumably.
 
-The StyleGAN2 recipe's stabilisers (Karras et al. 2020): equalized learning rate
-(in the layers), a mapping network with a 100× lower learning rate, Adam with
-β = (0, 0.99), the non-saturating logistic loss, lazy R1 regularisation of the
-discriminator, style mixing, and an exponential moving average of the generator
-(``G_ema``), which is the model we ship.
+Two models: ``"stylegan"`` (`~sfvq_lib.gan.stylegan.Generator`, unconditional) and
+``"biggan"`` (`~sfvq_lib.gan.biggan.BigGAN`, conditioned on the shape class, with a
+projection discriminator). Both use the StyleGAN2 recipe's stabilisers (Karras et
+al. 2020): equalized learning rate (in the layers), a mapping network with a 100×
+lower learning rate, Adam with β = (0, 0.99), the non-saturating logistic loss, lazy
+R1 regularisation of the discriminator, style mixing (StyleGAN), and an exponential
+moving average of the generator (``G_ema``), which is the model we ship.
 
 Training state is saved atomically every ``checkpoint_every`` steps; running the same
 command again continues from the last checkpoint. Every random draw is derived from
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +27,18 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .._validation import check_device
-from ..data import ShapesDataset
+from ..data import SHAPES, ShapesDataset
 from ..io import atomic_save, load_checked
 from .adapter import StyleGANAdapter, save_builtin
+from .biggan import BigGAN
+from .biggan_adapter import BigGANAdapter
 from .stylegan import Discriminator, Generator
 
 __all__ = ["TrainConfig", "train_gan"]
 
 _CKPT_KIND = "sfvq_lib.gan.checkpoint"
+_MODELS = {"stylegan": Generator, "biggan": BigGAN}
+_STYLEGAN_KWARGS = {"mapping_kwargs": {"num_layers": 2}, "synthesis_kwargs": {"use_noise": False}}
 
 
 @dataclass
@@ -48,25 +54,29 @@ class TrainConfig:
     lr: float = 0.00025
     r1_gamma: float = 0.1
     r1_every: int = 16
-    style_mixing: float = 0.9
+    style_mixing: float = 0.9  # StyleGAN only
     ema_images: int = 10000  # half-life of the EMA of G, in images
     ema_rampup: float = 0.05  # EMA half-life ≤ this fraction of the images seen so far
     seed: int = 0
-    generator_kwargs: dict = field(
-        default_factory=lambda: {
-            "mapping_kwargs": {"num_layers": 2},
-            "synthesis_kwargs": {"use_noise": False},
-        }
-    )
+    # extra generator constructor arguments; None: the model's defaults
+    generator_kwargs: dict | None = None
+
+    def __post_init__(self):
+        if self.model not in _MODELS:
+            raise ValueError(f"model={self.model!r} is not one of {sorted(_MODELS)}")
+        if self.generator_kwargs is None:
+            self.generator_kwargs = dict(_STYLEGAN_KWARGS) if self.model == "stylegan" else {}
+
+    @property
+    def n_classes(self) -> int:
+        return len(SHAPES) if self.model == "biggan" else 0
 
     def generator_init(self) -> dict:
-        return {
-            "z_dim": self.z_dim,
-            "w_dim": self.w_dim,
-            "img_resolution": self.resolution,
-            "img_channels": 3,
-            **self.generator_kwargs,
-        }
+        if self.model == "biggan":
+            size = {"z_dim": self.z_dim, "num_classes": self.n_classes}
+        else:
+            size = {"z_dim": self.z_dim, "w_dim": self.w_dim}
+        return {**size, "img_resolution": self.resolution, "img_channels": 3, **self.generator_kwargs}
 
 
 def _batch_rng(seed: int, step: int, stream: int) -> torch.Generator:
@@ -103,14 +113,13 @@ def train_gan(
     dev = check_device(device)
     ckpt_path = out_dir / "checkpoint.pt"
     cfg = config or TrainConfig()
-    if cfg.model != "stylegan":
-        raise ValueError(f"model={cfg.model!r} is not trainable yet; use 'stylegan'")
+    build = _MODELS[cfg.model]
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)  # the same initial weights for the same seed
-        G = Generator(**cfg.generator_init()).to(dev)
-        D = Discriminator(img_resolution=cfg.resolution).to(dev)
-    G_ema = Generator(**cfg.generator_init()).to(dev).eval().requires_grad_(False)
+        G = build(**cfg.generator_init()).to(dev)
+        D = Discriminator(img_resolution=cfg.resolution, c_dim=cfg.n_classes).to(dev)
+    G_ema = build(**cfg.generator_init()).to(dev).eval().requires_grad_(False)
     G_ema.load_state_dict(G.state_dict())
     r1_ratio = cfg.r1_every / (cfg.r1_every + 1)  # lazy regularisation: adjust Adam for D
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.0, 0.99), eps=1e-8)
@@ -160,14 +169,23 @@ def train_gan(
             torch.manual_seed(
                 int(torch.randint(2**62, (), generator=_batch_rng(cfg.seed, step, 1)))
             )  # layer noise
-            real = torch.from_numpy(ds.sample(bs, seed=[cfg.seed, step])[0]).to(dev)
+            real, factors = ds.sample(bs, seed=[cfg.seed, step])
+            real = torch.from_numpy(real).to(dev)
             z = torch.randn(bs, cfg.z_dim, generator=gen).to(dev)
+            c_real = c_fake = None
+            if cfg.n_classes:  # class-conditional: the shape is the class
+                c_real = F.one_hot(torch.from_numpy(factors["shape"]).long(), cfg.n_classes).float().to(dev)
+                c_fake = F.one_hot(torch.randint(cfg.n_classes, (bs,), generator=gen), cfg.n_classes)
+                c_fake = c_fake.float().to(dev)
 
             # generator: non-saturating loss
             G.requires_grad_(True)
             D.requires_grad_(False)
-            fake = G.synthesis(_ws_with_mixing(G, z, cfg.style_mixing, gen))
-            loss_g = F.softplus(-D(fake)).mean()
+            if cfg.model == "biggan":
+                fake = G(z, c_fake)
+            else:
+                fake = G.synthesis(_ws_with_mixing(G, z, cfg.style_mixing, gen))
+            loss_g = F.softplus(-D(fake, c_fake)).mean()
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
@@ -175,10 +193,10 @@ def train_gan(
             # discriminator: logistic loss, lazy R1 on real images
             G.requires_grad_(False)
             D.requires_grad_(True)
-            loss_d = F.softplus(D(fake.detach())).mean() + F.softplus(-D(real)).mean()
+            loss_d = F.softplus(D(fake.detach(), c_fake)).mean() + F.softplus(-D(real, c_real)).mean()
             if cfg.r1_gamma > 0 and step % cfg.r1_every == 0:
                 real_r = real.detach().requires_grad_(True)
-                (grad,) = torch.autograd.grad(D(real_r).sum(), real_r, create_graph=True)
+                (grad,) = torch.autograd.grad(D(real_r, c_real).sum(), real_r, create_graph=True)
                 r1 = grad.square().sum(dim=[1, 2, 3]).mean()
                 loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_every
             opt_d.zero_grad(set_to_none=True)
@@ -203,7 +221,7 @@ def train_gan(
                 bar.set_postfix(g=f"{lg:.3f}", d=f"{ld:.3f}")
             bar.update()
             if sample_every and step % sample_every == 0:
-                _save_grid(G_ema, out_dir / f"samples-{step:06d}.png", cfg.seed)
+                _save_grid(_adapter(G_ema, cfg.model), out_dir / f"samples-{step:06d}.png", cfg.seed)
             if step % checkpoint_every == 0 or step == cfg.steps:
                 save()
             if max_seconds is not None and time.perf_counter() - start > max_seconds:
@@ -218,11 +236,22 @@ def train_gan(
     return ckpt_path
 
 
-def _save_grid(G, path: Path, seed: int, n: int = 64) -> None:
+def _adapter(G, model: str):
+    device = next(G.parameters()).device
+    if model == "biggan":
+        return BigGANAdapter(G, name="G_ema", device=device, class_names=SHAPES)
+    return StyleGANAdapter(G, name="G_ema", device=device)
+
+
+def _save_grid(g, path: Path, seed: int, n: int = 64) -> None:
+    """An 8×8 grid of samples (for a BigGAN: one class per column)."""
     from PIL import Image
 
-    g = StyleGANAdapter(G, name="G_ema", device=next(G.parameters()).device)
-    imgs = g.to_uint8(g.synthesize(g.sample(n, seed=seed + 12345)))
+    if isinstance(g, BigGANAdapter):
+        z = g.sample(n, space="z", seed=seed + 12345)
+        imgs = g.to_uint8(g.synthesize(z, class_=np.arange(n) % g.c_dim))
+    else:
+        imgs = g.to_uint8(g.synthesize(g.sample(n, seed=seed + 12345)))
     side = int(np.sqrt(n))
     h = imgs.shape[1]
     grid = (
@@ -238,11 +267,15 @@ def export_generator(checkpoint, path, name: str, extra: dict | None = None) -> 
     """Write the checkpoint's ``G_ema`` as a shippable weights-only file plus a card."""
     ck = load_checked(checkpoint, _CKPT_KIND, 1, fix="train again")
     cfg = TrainConfig(**ck["config"])
-    G = Generator(**cfg.generator_init())
+    G = _MODELS[cfg.model](**cfg.generator_init())
     G.load_state_dict(ck["G_ema"])
+    described = {
+        "stylegan": "StyleGAN2-style (sfvq_lib.gan.stylegan.Generator)",
+        "biggan": "BigGAN-style, class-conditional on the shape (sfvq_lib.gan.biggan.BigGAN)",
+    }
     card = {
         "name": name,
-        "architecture": "StyleGAN2-style (sfvq_lib.gan.stylegan.Generator)",
+        "architecture": described[cfg.model],
         "config": ck["config"],
         "steps": ck["step"],
         "wall_seconds": round(ck["wall_seconds"], 1),
@@ -250,5 +283,8 @@ def export_generator(checkpoint, path, name: str, extra: dict | None = None) -> 
         "parameters": sum(p.numel() for p in G.parameters()),
         **(extra or {}),
     }
-    out = save_builtin(G, cfg.generator_init(), path, extra={"card": json.dumps(card)})
+    extra = {"card": json.dumps(card)}
+    if cfg.model == "biggan":
+        extra["class_names"] = list(SHAPES)
+    out = save_builtin(G, cfg.generator_init(), path, architecture=cfg.model, extra=extra)
     return out
