@@ -135,16 +135,21 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _default_space(g) -> str:
+    return "w" if g.w_dim else "z"  # BigGAN-family generators have only z
+
+
 def _cmd_sample(args) -> int:
     from .gan import load_generator
 
     out = _check_out(args.output)
     g = load_generator(args.gan, device=args.device, nvidia_repo=args.nvidia_repo)
-    X = g.sample(args.n, space=args.space, truncation_psi=args.truncation, class_=args.class_, seed=args.seed)
+    space = args.space or _default_space(g)
+    X = g.sample(args.n, space=space, truncation_psi=args.truncation, class_=args.class_, seed=args.seed)
     with open(out, "wb") as f:
         np.save(f, X)
     if not args.quiet:
-        print(f"wrote {out}: {X.shape[0]} {args.space} latents of {g.name}, shape {X.shape}")
+        print(f"wrote {out}: {X.shape[0]} {space} latents of {g.name}, shape {X.shape}")
     return 0
 
 
@@ -157,7 +162,10 @@ def _cmd_render(args) -> int:
     g = load_generator(args.gan, device=args.device, nvidia_repo=args.nvidia_repo)
     X = _load_latents(args.latents, ndim=(2, 3))
     X = np.asarray(X[: args.max_images], dtype=np.float32)
-    images = g.to_uint8(g.synthesize(X, space=args.space))  # (n, H, W, C)
+    kwargs = {"truncation_psi": args.truncation}
+    if args.class_ is not None or g.w_dim is None:  # a BigGAN needs the class with z
+        kwargs["class_"] = args.class_
+    images = g.to_uint8(g.synthesize(X, space=args.space or _default_space(g), **kwargs))  # (n, H, W, C)
     n, h, w, c = images.shape
     cols = min(args.columns, n)
     rows = -(-n // cols)
@@ -304,11 +312,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="sample latent vectors of a GAN",
         description="Sample latents (z, w or w+) of a generator and save them as .npy. Specs: "
         "builtin:NAME, nvidia:PATH.pkl (needs --nvidia-repo; unpickling runs code from the file), "
-        "python:MODULE:CALLABLE.",
+        "biggan:DIR, python:MODULE:CALLABLE.",
     )
     _add_gan_args(p)
     p.add_argument("-n", type=int, default=1000, help="number of latents (default 1000)")
-    p.add_argument("--space", choices=["z", "w", "w+"], default="w", help="latent space (default w)")
+    p.add_argument(
+        "--space", choices=["z", "w", "w+"], default=None, help="latent space (default w; z for a BigGAN)"
+    )
     p.add_argument("--truncation", type=float, default=1.0, help="truncation psi in [0, 1] (default 1)")
     p.add_argument("--class", dest="class_", type=int, default=None, help="class index (conditional GANs)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -324,7 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "latents", metavar="LATENTS.npy", help="(n, w_dim), (n, num_ws, w_dim) or, with --space z, (n, z_dim)"
     )
-    p.add_argument("--space", choices=["z", "w"], default="w", help="what the latents are (default w)")
+    p.add_argument(
+        "--space", choices=["z", "w"], default=None, help="what the latents are (default w; z for a BigGAN)"
+    )
+    p.add_argument(
+        "--truncation", type=float, default=1.0, help="truncation psi used with z latents (default 1)"
+    )
+    p.add_argument("--class", dest="class_", type=int, default=None, help="class index (conditional GANs)")
     p.add_argument("--columns", type=int, default=16, help="images per row (default 16)")
     p.add_argument("--max-images", type=int, default=256, help="render at most this many (default 256)")
     p.add_argument("-o", "--output", required=True, metavar="GRID.png", help="where to write the grid")

@@ -8,7 +8,10 @@ rotation and position. `evaluate_generator` measures a GAN with it:
   same distance between two disjoint real sets, the floor);
 - the share of generated images whose shape the probe names with probability ≥ 0.9;
 - per factor, the total-variation distance between the probe's readings on generated
-  and on real images (histograms over the factor's range).
+  and on real images (histograms over the factor's range);
+- for a class-conditional GAN of our shapes (a BigGAN whose classes are the shapes),
+  asked for as many images of every class: ``class_agreement``, the share whose
+  shape the probe reads as the class asked for.
 """
 
 from __future__ import annotations
@@ -221,7 +224,13 @@ def evaluate_generator(
     """Measure a shapes GAN with the probe (see the module docstring)."""
     probe = probe or load_probe(resolution=generator.img_resolution)
     ds = ShapesDataset(probe.resolution)
-    fake_images = generator.synthesize(generator.sample(n, seed=seed, truncation_psi=truncation_psi))
+    latents = generator.sample(n, seed=seed, truncation_psi=truncation_psi)
+    shapes_as_classes = list(getattr(generator, "class_names", [])) == list(SHAPES)
+    if shapes_as_classes:  # a BigGAN of our shapes: as many images of every class
+        classes = np.arange(n) % len(SHAPES)
+        fake_images = generator.synthesize(latents, truncation_psi=truncation_psi, class_=classes)
+    else:
+        fake_images = generator.synthesize(latents)
     if fake_images.shape[-1] != probe.resolution:
         raise ValueError(
             f"the probe reads {probe.resolution}-px images, the generator makes {fake_images.shape[-1]}-px"
@@ -229,6 +238,9 @@ def evaluate_generator(
     fake = read_factors(probe, np.clip(fake_images, -1, 1))
     real = read_factors(probe, ds.sample(n, seed=[seed, 1])[0])
     real2 = read_factors(probe, ds.sample(n, seed=[seed, 2])[0])
+    extra = {}
+    if shapes_as_classes:  # how often the probe sees the shape the generator was asked for
+        extra["class_agreement"] = float((fake["shape_prob"].argmax(1) == classes).mean())
     return {
         "frechet": frechet_distance(fake["features"], real["features"]),
         "frechet_real_floor": frechet_distance(real2["features"], real["features"]),
@@ -238,6 +250,7 @@ def evaluate_generator(
             for f in FACTORS
         },
         "probe_accuracy": probe_accuracy(probe),
+        **extra,
         "n": n,
         "seed": seed,
         "truncation_psi": truncation_psi,

@@ -131,3 +131,29 @@ def test_sample_and_render_through_a_generator_spec(tmp_path, capsys):
     assert "unknown GAN spec" in err
     err = run_error(["sample", "--gan", spec, "--truncation", "2", "-o", str(out)], capsys)
     assert "truncation_psi must lie in [0, 1]" in err
+
+
+def test_sample_and_render_a_biggan_by_class(tmp_path, monkeypatch, capsys):
+    import torch
+    from PIL import Image
+
+    from sfvq_lib.gan import BigGAN, save_builtin
+    from sfvq_lib.gan import adapter as adapter_module
+
+    torch.manual_seed(0)
+    kwargs = dict(z_dim=8, num_classes=4, embed_dim=4, img_resolution=8, channels={4: 8, 8: 8})
+    save_builtin(BigGAN(**kwargs), kwargs, tmp_path / "tiny-biggan.pt", architecture="biggan")
+    monkeypatch.setattr(adapter_module, "BUILTIN_DIR", tmp_path)
+    out, grid = tmp_path / "z.npy", tmp_path / "grid.png"
+    # a BigGAN's default space is z
+    assert (
+        main(["sample", "--gan", "builtin:tiny-biggan", "-n", "6", "--class", "2", "-q", "-o", str(out)]) == 0
+    )
+    assert np.load(out).shape == (6, 8)
+    args = ["render", "--gan", "builtin:tiny-biggan", str(out), "--class", "2", "-q", "--columns", "3"]
+    assert main([*args, "-o", str(grid)]) == 0
+    assert Image.open(grid).size == (3 * 8, 2 * 8)
+    err = run_error(["sample", "--gan", "builtin:tiny-biggan", "--space", "w", "-o", str(out)], capsys)
+    assert "only the z space" in err
+    err = run_error([*args[:-3], "--class", "9", "-o", str(grid)], capsys)
+    assert "class_ must lie in 0..3" in err

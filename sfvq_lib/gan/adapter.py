@@ -42,6 +42,13 @@ _FORMAT_VERSION = 1
 _SPEC_HELP = "use builtin:NAME, nvidia:PATH.pkl, biggan:DIR or python:MODULE:CALLABLE"
 
 
+def _as_float_tensor(x) -> Tensor:
+    """A float32 tensor from an array or tensor (read-only arrays, e.g. memory maps, copied)."""
+    if isinstance(x, Tensor):
+        return x.float()
+    return torch.from_numpy(np.array(x, dtype=np.float32))
+
+
 class GeneratorAdapter:
     """What every adapter shares: class labels and the uint8 conversion."""
 
@@ -139,7 +146,7 @@ class StyleGANAdapter(GeneratorAdapter):
         return (ws[:, 0] if space == "w" else ws).numpy()
 
     def _as_wplus(self, latents, space: str) -> Tensor:
-        x = torch.as_tensor(np.asarray(latents) if not isinstance(latents, Tensor) else latents).float()
+        x = _as_float_tensor(latents)
         if space == "z":
             if x.ndim != 2 or x.shape[1] != self.z_dim:
                 raise ValueError(f"z latents must have shape (n, {self.z_dim}), got {tuple(x.shape)}")

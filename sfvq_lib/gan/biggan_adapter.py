@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from .._validation import check_device, check_int
-from .adapter import GeneratorAdapter
+from .adapter import GeneratorAdapter, _as_float_tensor
 
 __all__ = ["BigGANAdapter", "load_biggan_dir", "truncated_normal"]
 
@@ -108,7 +108,7 @@ class BigGANAdapter(GeneratorAdapter):
         if space != "z":
             raise ValueError(f"{self.name} is BigGAN-family: it has only the z space, not {space!r}")
         psi = _check_psi(truncation_psi)
-        z = torch.as_tensor(np.asarray(latents) if not isinstance(latents, Tensor) else latents).float()
+        z = _as_float_tensor(latents)
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise ValueError(f"z latents must have shape (n, {self.z_dim}), got {tuple(z.shape)}")
         c = self._labels(len(z), class_, torch.Generator().manual_seed(0))
