@@ -154,9 +154,8 @@ def _cmd_sample(args) -> int:
 
 
 def _cmd_render(args) -> int:
-    from PIL import Image
-
     from .gan import load_generator
+    from .images import image_grid, save_png
 
     out = _check_out(args.output)
     g = load_generator(args.gan, device=args.device, nvidia_repo=args.nvidia_repo)
@@ -166,14 +165,9 @@ def _cmd_render(args) -> int:
     if args.class_ is not None or g.w_dim is None:  # a BigGAN needs the class with z
         kwargs["class_"] = args.class_
     images = g.to_uint8(g.synthesize(X, space=args.space or _default_space(g), **kwargs))  # (n, H, W, C)
-    n, h, w, c = images.shape
-    cols = min(args.columns, n)
+    save_png(image_grid(images, args.columns), out)
+    n, cols = len(images), min(args.columns, len(images))
     rows = -(-n // cols)
-    grid = np.zeros((rows * h, cols * w, c), np.uint8)
-    for i, img in enumerate(images):
-        r, q = divmod(i, cols)
-        grid[r * h : (r + 1) * h, q * w : (q + 1) * w] = img
-    Image.fromarray(grid.squeeze(-1) if c == 1 else grid).save(out, format="PNG")
     if not args.quiet:
         print(f"wrote {out}: {n} images in a {rows} x {cols} grid")
     return 0
@@ -232,14 +226,19 @@ def _cmd_probe_eval(args) -> int:
     from .gan import load_generator
     from .probe import evaluate_generator, load_probe
 
+    if args.card:
+        card_path = _check_out(args.card)
+        if card_path.suffix != ".json":
+            raise ValueError(f"--card {card_path} must end in .json (the .md and .png go beside it)")
     g = load_generator(args.gan, device=args.device, nvidia_repo=args.nvidia_repo)
     probe = load_probe(args.probe, resolution=g.img_resolution, device=args.device)
     result = evaluate_generator(g, probe, n=args.n, seed=args.seed, truncation_psi=args.truncation)
     if args.card:
         from .gan.adapter import read_card
+        from .gan.card import write_model_card
 
-        card = read_card(args.gan) | {"evaluation": result}
-        Path(args.card).write_text(json.dumps(card, indent=2) + "\n")
+        md = write_model_card(g, read_card(args.gan) | {"evaluation": result}, card_path)
+        print(f"wrote {card_path}, {md} and {card_path.with_suffix('.png')}", file=sys.stderr)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -394,7 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--probe", default=None, help="probe file (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument(
-        "--card", default=None, help="also write a model card (training facts + this evaluation) as JSON"
+        "--card",
+        default=None,
+        metavar="CARD.json",
+        help="also write a model card (training facts + this evaluation): CARD.json, CARD.md, CARD.png",
     )
     p.set_defaults(func=_cmd_probe_eval)
 

@@ -94,6 +94,28 @@ def test_probe_eval_cli_json(tiny_probe, tmp_path, capsys, monkeypatch):
     assert 0 <= out["shape_confident_share"] <= 1 and "shape" in out["probe_accuracy"]
     written = json.loads(card.read_text())
     assert written["evaluation"] == out and written["name"] == "builtin:tiny"
+    md = card.with_suffix(".md").read_text()
+    assert "| total-variation distance, obj_hue |" in md and "![samples](card.png)" in md
+    from PIL import Image
+
+    assert Image.open(card.with_suffix(".png")).size == (16 * 33 - 1, 2 * (2 * 33 - 1) + 4)
+    assert main([*argv[:-1], str(tmp_path / "card.txt")]) == 2  # the card must be .json
+
+
+def test_targets_and_class_agreement_of_a_biggan(tiny_probe):
+    from sfvq_lib.data import SHAPES
+    from sfvq_lib.gan import BigGAN, BigGANAdapter
+    from sfvq_lib.gan.card import meets_targets
+
+    torch.manual_seed(0)
+    g = BigGANAdapter(BigGAN(z_dim=16, embed_dim=8), class_names=SHAPES)
+    res = evaluate_generator(g, tiny_probe, n=32)
+    assert 0 <= res["class_agreement"] <= 1
+    met = meets_targets(res)
+    assert set(met) == {"shape_confident_share", "tv", "probe_accuracy.shape"}
+    assert met["tv"] == all(v <= 0.15 for v in res["tv"].values())
+    good = {**res, "shape_confident_share": 0.95, "tv": dict.fromkeys(res["tv"], 0.1)}
+    assert meets_targets(good)["tv"] and meets_targets(good)["shape_confident_share"]
 
 
 def test_probe_is_deterministic():

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from .._validation import check_device
 from ..data import SHAPES, ShapesDataset
+from ..images import image_grid, save_png
 from ..io import atomic_save, load_checked
 from .adapter import StyleGANAdapter, save_builtin
 from .biggan import BigGAN
@@ -245,22 +246,14 @@ def _adapter(G, model: str):
 
 def _save_grid(g, path: Path, seed: int, n: int = 64) -> None:
     """An 8×8 grid of samples (for a BigGAN: one class per column)."""
-    from PIL import Image
+    save_png(image_grid(sample_images(g, n, seed + 12345), 8), path)
 
+
+def sample_images(g, n: int, seed: int) -> np.ndarray:
+    """``n`` generated images, NHWC uint8 (for a BigGAN the classes take turns)."""
     if isinstance(g, BigGANAdapter):
-        z = g.sample(n, space="z", seed=seed + 12345)
-        imgs = g.to_uint8(g.synthesize(z, class_=np.arange(n) % g.c_dim))
-    else:
-        imgs = g.to_uint8(g.synthesize(g.sample(n, seed=seed + 12345)))
-    side = int(np.sqrt(n))
-    h = imgs.shape[1]
-    grid = (
-        imgs[: side * side]
-        .reshape(side, side, h, h, 3)
-        .transpose(0, 2, 1, 3, 4)
-        .reshape(side * h, side * h, 3)
-    )
-    Image.fromarray(grid).save(path)
+        return g.to_uint8(g.synthesize(g.sample(n, space="z", seed=seed), class_=np.arange(n) % g.c_dim))
+    return g.to_uint8(g.synthesize(g.sample(n, seed=seed)))
 
 
 def export_generator(checkpoint, path, name: str, extra: dict | None = None) -> Path:
