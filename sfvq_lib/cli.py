@@ -183,6 +183,8 @@ def _cmd_train_gan(args) -> int:
     for k, v in recipe.items():
         if not v > 0:
             raise ValueError(f"--{k.replace('_', '-')} must be > 0, got {v}")
+    if args.augment is not None:
+        recipe["augment"] = args.augment
     cfg = TrainConfig(
         model=args.model,
         steps=args.steps,
@@ -359,6 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the recipe's)")
     p.add_argument("--r1-gamma", type=float, default=None, help="R1 weight (default: the recipe's)")
+    p.add_argument(
+        "--augment",
+        default=None,
+        help="DiffAugment of D's input, e.g. translation,cutout (default: the recipe's)",
+    )
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument(
         "--max-minutes", type=float, default=None, help="stop (and save) after this long; rerun to go on"

@@ -149,6 +149,7 @@ def test_training_a_biggan_runs_and_resumes(tmp_path):
             resolution=16,
             z_dim=16,
             r1_every=2,
+            augment="translation,cutout",
             generator_kwargs={"embed_dim": 8, "channels": {4: 16, 8: 16, 16: 8}},
         )
 

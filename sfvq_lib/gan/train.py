@@ -31,6 +31,7 @@ from ..data import SHAPES, ShapesDataset
 from ..images import image_grid, save_png
 from ..io import atomic_save, load_checked
 from .adapter import StyleGANAdapter, save_builtin
+from .augment import check_policy, diff_augment
 from .biggan import BigGAN
 from .biggan_adapter import BigGANAdapter
 from .stylegan import Discriminator, Generator
@@ -58,6 +59,7 @@ class TrainConfig:
     style_mixing: float = 0.9  # StyleGAN only
     ema_images: int = 10000  # half-life of the EMA of G, in images
     ema_rampup: float = 0.05  # EMA half-life ≤ this fraction of the images seen so far
+    augment: str = ""  # DiffAugment of D's input: "", "translation", "translation,cutout"
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
     generator_kwargs: dict | None = None
@@ -65,6 +67,7 @@ class TrainConfig:
     def __post_init__(self):
         if self.model not in _MODELS:
             raise ValueError(f"model={self.model!r} is not one of {sorted(_MODELS)}")
+        check_policy(self.augment)
         if self.generator_kwargs is None:
             self.generator_kwargs = dict(_STYLEGAN_KWARGS) if self.model == "stylegan" else {}
 
@@ -128,7 +131,8 @@ def train_gan(
     step, wall, log = 0, 0.0, []
     if ckpt_path.exists():
         ck = load_checked(ckpt_path, _CKPT_KIND, 1, fix="delete it to start over")
-        if ck["config"] != {**asdict(cfg), "steps": ck["config"]["steps"]}:
+        saved = asdict(TrainConfig(**{**ck["config"], "steps": cfg.steps}))  # newer fields: defaults
+        if saved != asdict(cfg):
             raise ValueError(
                 f"{ckpt_path} was written with another configuration: delete it or use another --out"
             )
@@ -159,6 +163,7 @@ def train_gan(
 
     ds = ShapesDataset(cfg.resolution)
     bs = cfg.batch_size
+    policy = check_policy(cfg.augment)
     start = time.perf_counter()
     bar = tqdm(total=cfg.steps, initial=step, desc="train-gan", unit="step", disable=not progress)
     rng_guard = torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else [])
@@ -170,6 +175,11 @@ def train_gan(
             torch.manual_seed(
                 int(torch.randint(2**62, (), generator=_batch_rng(cfg.seed, step, 1)))
             )  # layer noise
+            aug_gen = _batch_rng(cfg.seed, step, 2)
+
+            def score(images, c, aug_gen=aug_gen):  # D, behind the same kind of augmentation
+                return D(diff_augment(images, policy, aug_gen) if policy else images, c)
+
             real, factors = ds.sample(bs, seed=[cfg.seed, step])
             real = torch.from_numpy(real).to(dev)
             z = torch.randn(bs, cfg.z_dim, generator=gen).to(dev)
@@ -186,7 +196,7 @@ def train_gan(
                 fake = G(z, c_fake)
             else:
                 fake = G.synthesis(_ws_with_mixing(G, z, cfg.style_mixing, gen))
-            loss_g = F.softplus(-D(fake, c_fake)).mean()
+            loss_g = F.softplus(-score(fake, c_fake)).mean()
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
@@ -194,10 +204,10 @@ def train_gan(
             # discriminator: logistic loss, lazy R1 on real images
             G.requires_grad_(False)
             D.requires_grad_(True)
-            loss_d = F.softplus(D(fake.detach(), c_fake)).mean() + F.softplus(-D(real, c_real)).mean()
+            loss_d = F.softplus(score(fake.detach(), c_fake)).mean() + F.softplus(-score(real, c_real)).mean()
             if cfg.r1_gamma > 0 and step % cfg.r1_every == 0:
                 real_r = real.detach().requires_grad_(True)
-                (grad,) = torch.autograd.grad(D(real_r, c_real).sum(), real_r, create_graph=True)
+                (grad,) = torch.autograd.grad(score(real_r, c_real).sum(), real_r, create_graph=True)
                 r1 = grad.square().sum(dim=[1, 2, 3]).mean()
                 loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_every
             opt_d.zero_grad(set_to_none=True)
