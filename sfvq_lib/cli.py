@@ -120,6 +120,26 @@ def _cmd_project(args) -> int:
     return 0
 
 
+def _cmd_study(args) -> int:
+    from .gan import load_generator
+    from .study import DEFAULT_GANS, build_book, run_study, write_toc
+
+    gans = args.gan or list(DEFAULT_GANS)
+    for spec in gans:  # fail before any notebook runs
+        load_generator(spec, nvidia_repo=args.nvidia_repo)
+    if args.nvidia_repo:
+        os.environ["SFVQ_NVIDIA_REPO"] = str(Path(args.nvidia_repo).resolve())  # for the notebooks' kernels
+    overrides = {k: v for k, v in (("seed", args.seed), ("device", args.device)) if v is not None}
+    executed = run_study(gans, out=args.out, quick=args.quick, progress=not args.quiet, **overrides)
+    toc = write_toc(executed, args.out, gans)
+    if args.no_book:
+        print(f"executed {len(executed)} notebooks into {args.out}; book contents in {toc}", file=sys.stderr)
+        return 0
+    html = build_book(toc, args.out)
+    print(f"the book is in {html}", file=sys.stderr)
+    return 0
+
+
 def _cmd_info(args) -> int:
     from .sfvq import SFVQ
 
@@ -408,6 +428,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_probe_eval)
 
     p = sub.add_parser(
+        "study",
+        help="run every experiment notebook and build the book",
+        description="Execute the study's notebooks with papermill (into OUT, never over book/), for each "
+        "--gan (default: the bundled GANs), then build the HTML book from the executed copies. "
+        "Unchanged chapters are not re-executed; an interrupted study resumes.",
+    )
+    p.add_argument(
+        "--gan", action="append", default=None, metavar="SPEC", help="a generator spec (repeatable)"
+    )
+    p.add_argument("--nvidia-repo", default=None, help="folder of NVIDIA's repository, for nvidia: specs")
+    p.add_argument("--quick", action="store_true", help="small sizes, same code path (CI)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--device", default=None, help="torch device (default cpu)")
+    p.add_argument("--out", default="build/study", help="folder for executed notebooks and artifacts")
+    p.add_argument("--no-book", action="store_true", help="execute the notebooks only")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_study)
+
+    p = sub.add_parser(
         "info",
         help="describe a saved curve",
         description="Print a saved curve's parameters and per-stage loss.",
@@ -418,11 +457,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .study import StudyError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, OSError, NotFittedError) as e:
+    except (ValueError, TypeError, OSError, NotFittedError, StudyError) as e:
         # OSError: permission denied, disk full, a folder where a file was expected ...
         msg = str(e) if not isinstance(e, OSError) or not e.strerror else f"{e.strerror}: {e.filename}"
         print(f"sfvq: error: {msg}", file=sys.stderr)

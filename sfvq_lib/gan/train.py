@@ -53,13 +53,13 @@ class TrainConfig:
     w_dim: int = 128
     batch_size: int = 32
     steps: int = 20000
-    lr: float = 0.00025
+    lr: float = 0.001
     r1_gamma: float = 0.1
     r1_every: int = 16
     style_mixing: float = 0.9  # StyleGAN only
     ema_images: int = 10000  # half-life of the EMA of G, in images
     ema_rampup: float = 0.05  # EMA half-life ≤ this fraction of the images seen so far
-    augment: str = ""  # DiffAugment of D's input: "", "translation", "translation,cutout"
+    augment: str = "translation,cutout"  # DiffAugment of D's input ("" for none)
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
     generator_kwargs: dict | None = None

@@ -1,0 +1,87 @@
+"""The study pipeline: parameters, caching, failures, the book's table of contents."""
+
+import shutil
+
+import nbformat
+import pytest
+
+from sfvq_lib import study
+
+FAKE = "python:tests.fake_nvidia:make"
+
+
+@pytest.fixture()
+def out(monkeypatch):
+    # the executed notebooks must live inside the project (the book's root)
+    path = study.ROOT / "build" / "test-study"
+    shutil.rmtree(path, ignore_errors=True)
+    monkeypatch.setenv("PYTHONPATH", str(study.ROOT))  # the kernels import tests.fake_nvidia
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_parameters_are_checked():
+    p = study.study_parameters(bits=4, n_samples=100, truncation_psi=1)
+    assert p["truncation_psi"] == 1.0 and isinstance(p["truncation_psi"], float)
+    with pytest.raises(ValueError, match="parameter n_samples must be int, got '100'"):
+        study.study_parameters(n_samples="100")
+    with pytest.raises(ValueError, match="parameter quick must be bool"):
+        study.study_parameters(quick=1)
+    with pytest.raises(
+        ValueError, match=r"n_samples=100 is too few for bits=8.*raise n_samples or lower bits"
+    ):
+        study.study_parameters(n_samples=100, bits=8)
+    with pytest.raises(ValueError, match=r"unknown study parameter\(s\) \['bitz'\]"):
+        study.study_parameters(bitz=3)
+
+
+def test_slugs():
+    assert study.gan_slug("builtin:shapes-stylegan") == "shapes-stylegan"
+    assert study.gan_slug("nvidia:/models/ffhq-1024.pkl") == "nvidia-ffhq-1024"
+    assert study.gan_slug("biggan:/models/biggan-deep-128/") == "biggan-biggan-deep-128"
+    assert study.gan_slug(FAKE) == "python-tests-fake-nvidia-make"
+
+
+def test_missing_artifact_names_the_chapter(tmp_path):
+    with pytest.raises(FileNotFoundError, match="written by chapter 01-latent-sampling"):
+        study.load_artifact(tmp_path, "01-latent-sampling", "latents.npy")
+
+
+def test_run_cache_and_toc(out):
+    kw = dict(out=out, quick=True, n_samples=256, bits=4, progress=False)
+    executed = study.run_study([FAKE], **kw)
+    assert [p.name for p in executed] == [f"{c.name}.ipynb" for c in study.CHAPTERS]
+    first = executed[0]
+    assert {"fig-samples", "fig-pca", "k90_z", "pr_main"} <= study.glued_keys(first)
+    assert (
+        out / "python-tests-fake-nvidia-make" / "artifacts" / "01-latent-sampling" / "latents.npy"
+    ).is_file()
+    stamp = first.stat().st_mtime_ns
+    study.run_study([FAKE], **kw)  # nothing changed: nothing re-executed
+    assert first.stat().st_mtime_ns == stamp
+    study.run_study([FAKE], **{**kw, "seed": 1})  # another parameter: executed again
+    assert first.stat().st_mtime_ns != stamp
+    toc = study.write_toc(executed, out, [FAKE]).read_text()
+    assert f'caption: "{FAKE}"' in toc and "file: build/test-study/python-tests-fake-nvidia-make/01-" in toc
+    with pytest.raises(ValueError, match="must lie inside the project"):
+        study.write_toc([study.ROOT.parent / "elsewhere" / "x.ipynb"], out)
+
+
+def test_a_failing_cell_names_notebook_and_cell(out, monkeypatch, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("gan = ''")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("1 / 0")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "99-broken.ipynb")
+    monkeypatch.setattr(study, "BOOK_DIR", tmp_path)
+    with pytest.raises(study.StudyError, match=r"99-broken.ipynb failed in cell \d+ \(ZeroDivisionError"):
+        study.run_study([FAKE], out=out, chapters=(study.Chapter("99-broken"),), progress=False)
+    assert not (out / "python-tests-fake-nvidia-make" / "99-broken.ipynb").exists()  # no stale copy
+
+
+def test_cli_study_rejects_unknown_gan_before_running(capsys):
+    from sfvq_lib.cli import main
+
+    assert main(["study", "--gan", "builtin:nope", "--no-book"]) == 2
+    assert "no built-in GAN 'nope'" in capsys.readouterr().err
