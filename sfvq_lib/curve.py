@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 __all__ = [
     "arc_length",
+    "doubling_displacement",
     "expand",
     "initial_corners",
     "interpolate",
@@ -200,6 +201,19 @@ def expand(codebook, eps: float = 0.01):
     left = torch.stack([j[: k // 2], j[: k // 2] + eps], 1).reshape(-1)  # (k,)
     right = torch.stack([j[k // 2 :] - eps, j[k // 2 :]], 1).reshape(-1)  # (k,)
     return _like(_decode(c, torch.cat([left, right])), codebook)
+
+
+def doubling_displacement(coarse, fine, eps: float = 0.01):
+    """How far each corner point moved in the stage after a doubling.
+
+    ``fine`` (2k, d) is the curve trained from ``expand(coarse, eps)``; returns the
+    distance of each of its corner points from where the doubling put it, (2k,).
+    """
+    c, f = _float_tensor(coarse), _float_tensor(fine)
+    _check_codebook(c)
+    if f.shape != (2 * len(c), c.shape[1]):
+        raise ValueError(f"fine must have shape {(2 * len(c), c.shape[1])}, got {tuple(f.shape)}")
+    return _like(torch.linalg.vector_norm(f - expand(c, eps), dim=1), fine)
 
 
 def initial_corners(X, n_corners: int = 4, chunk_size: int = 65536) -> Tensor:

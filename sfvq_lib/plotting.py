@@ -12,7 +12,20 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["image_grid_figure", "norm_histograms", "pca_spectra", "save_figure", "use_style"]
+__all__ = [
+    "by_bits",
+    "codebook_strips",
+    "message_figure",
+    "factors_along_curve",
+    "index_histograms",
+    "image_grid_figure",
+    "line_usage",
+    "norm_histograms",
+    "pca_spectra",
+    "save_figure",
+    "stage_curves",
+    "use_style",
+]
 
 
 def use_style() -> None:
@@ -81,6 +94,152 @@ def pca_spectra(spectra: dict, max_components: int | None = None):
     ax.set_ylabel("cumulative explained variance")
     ax.set_ylim(0, 1.01)
     ax.legend()
+    return fig
+
+
+def stage_curves(history: list[dict]):
+    """SFVQ training per epoch, stages side by side: loss, and perplexity of the line
+    usage against its ceiling (the number of lines)."""
+    fig, (ax_loss, ax_ppl) = _figure(10.0, 3.4, ncols=2)
+    x = np.arange(1, len(history) + 1)
+    bits = np.array([h["bits"] for h in history])
+    for i, b in enumerate(sorted(set(bits))):
+        m = bits == b
+        ax_loss.plot(
+            x[m], [h["loss"] for h, k in zip(history, m, strict=True) if k], "o-", ms=3, color=f"C{i % 10}"
+        )
+        ax_ppl.plot(
+            x[m],
+            [h["perplexity"] for h, k in zip(history, m, strict=True) if k],
+            "o-",
+            ms=3,
+            color=f"C{i % 10}",
+            label=f"{b} bits",
+        )
+        ax_ppl.hlines(2**b - 1, x[m][0] - 0.4, x[m][-1] + 0.4, color=f"C{i % 10}", ls=":", lw=1)
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("epoch (all stages)")
+    ax_loss.set_ylabel("dithered MSE")
+    ax_ppl.set_yscale("log", base=2)
+    ax_ppl.set_xlabel("epoch (all stages)")
+    ax_ppl.set_ylabel("perplexity of line usage")
+    ax_ppl.legend(fontsize="small", ncols=2)
+    return fig
+
+
+def line_usage(history: list[dict], columns: int = 4):
+    """Per stage, the share of samples assigned to each line in its last epoch."""
+    last = {}
+    for h in history:
+        last[h["bits"]] = h
+    stages = sorted(last)
+    rows = -(-len(stages) // columns)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.0 * rows), squeeze=False)
+    plt.close(fig)
+    for ax, b in zip(axes.flat, stages, strict=False):
+        usage = np.asarray(last[b]["usage"], dtype=np.float64)
+        ax.bar(np.arange(len(usage)), usage / usage.sum(), width=1.0, color="C0")
+        ax.axhline(1 / len(usage), color="grey", lw=0.8, ls="--")
+        ax.set_title(f"{b} bits", fontsize="small")
+        ax.set_xticks([])
+    for ax in axes.flat[len(stages) :]:
+        ax.set_visible(False)
+    fig.supxlabel("line (curve order)", fontsize="small")
+    fig.supylabel("share of samples", fontsize="small")
+    return fig
+
+
+def by_bits(series: dict, ylabel: str, logy: bool = False):
+    """One line per method over the bitrate: ``series`` name → {bits: value}."""
+    fig, (ax,) = _figure(6.0, 3.6)
+    for i, (name, values) in enumerate(series.items()):
+        b = sorted(values)
+        ax.plot(b, [values[k] for k in b], "o-", color=f"C{i}", label=name)
+    ax.set_xlabel("bits (2^bits points)")
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if len(series) > 1:
+        ax.legend()
+    return fig
+
+
+def codebook_strips(images_by_bits: dict, columns: int = 16, width: float = 10.0):
+    """Decoded corner points in curve order, one block of rows per bitrate.
+
+    ``images_by_bits``: bits → NHWC uint8 images of the ``2**bits`` corner points.
+    Each row is labelled with its bitrate and the numbers (from 1) of its points.
+    """
+    blocks, labels = [], []
+    for b, images in sorted(images_by_bits.items()):
+        n = len(images)
+        rows = -(-n // columns)
+        pad = np.full((rows * columns - n, *images.shape[1:]), 255, np.uint8)
+        blocks.append(np.concatenate([images, pad]))
+        labels += [f"{b} bits  {r * columns + 1}–{min(n, (r + 1) * columns)}" for r in range(rows)]
+    return image_grid_figure(np.concatenate(blocks), columns=columns, labels=labels, width=width)
+
+
+def message_figure(text: str):
+    """A small figure that only says ``text`` (where a measurement does not apply)."""
+    fig, (ax,) = _figure(6.0, 1.0)
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
+    return fig
+
+
+def factors_along_curve(readings: dict, shapes=None):
+    """The probe's reading of each corner point, against its index on the curve.
+
+    ``readings``: `sfvq_lib.probe.read_factors` of the decoded corner points, in curve
+    order. Top: shape probabilities (stacked); then hues (dots in their own colour),
+    scale, rotation and position.
+    """
+    import matplotlib.pyplot as plt
+
+    from .data import FACTORS, SHAPES, hsv_to_rgb
+
+    shapes = shapes or SHAPES
+    k = len(readings["shape_prob"])
+    idx = np.arange(1, k + 1)
+    names = [f.name for f in FACTORS[1:]]
+    fig, axes = plt.subplots(1 + len(names), 1, figsize=(10, 1.2 * (1 + len(names)) + 0.6), sharex=True)
+    plt.close(fig)
+    axes[0].stackplot(
+        idx, readings["shape_prob"].T, labels=shapes, colors=[f"C{i}" for i in range(len(shapes))]
+    )
+    axes[0].set_ylabel("shape", rotation=0, ha="right")
+    axes[0].set_ylim(0, 1)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    for ax, f in zip(axes[1:], FACTORS[1:], strict=True):
+        v = readings[f.name]
+        if f.kind == "circular":
+            sv = (0.9, 0.9) if f.name == "obj_hue" else (0.45, 0.45)
+            ax.scatter(idx, v, c=hsv_to_rgb(v, *sv), s=10)
+        else:
+            ax.plot(idx, v, ".", ms=4, color="C0")
+        ax.set_ylim(f.low, f.high)
+        ax.set_ylabel(f.name, rotation=0, ha="right")
+    axes[-1].set_xlabel("corner point (curve order, from 1)")
+    return fig
+
+
+def index_histograms(indices: dict, columns: int = 4):
+    """Histogram of the samples' curve indices, one panel per bitrate: ``bits`` → t."""
+    import matplotlib.pyplot as plt
+
+    rows = -(-len(indices) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.0 * rows), squeeze=False)
+    plt.close(fig)
+    for ax, (b, t) in zip(axes.flat, sorted(indices.items()), strict=False):
+        ax.hist(np.asarray(t) + 1, bins=np.arange(1, 2**b + 1, max(1, 2**b // 64)), color="C0")
+        ax.set_title(f"{b} bits", fontsize="small")
+    for ax in axes.flat[len(indices) :]:
+        ax.set_visible(False)
+    fig.supxlabel("curve index (from 1)", fontsize="small")
+    fig.supylabel("samples", fontsize="small")
     return fig
 
 

@@ -37,6 +37,8 @@ __all__ = [
     "gan_slug",
     "glued_keys",
     "load_artifact",
+    "markdown",
+    "markdown_table",
     "run_study",
     "study_parameters",
 ]
@@ -50,9 +52,16 @@ DEFAULT_GANS = ("builtin:shapes-stylegan",)
 class Chapter:
     name: str  # notebook file stem in book/
     families: tuple[str, ...] = ("stylegan", "biggan")  # generator families it applies to
+    per_gan: bool = True  # False: it needs no generator and runs once (OUT/paper/)
 
 
-CHAPTERS = (Chapter("01-latent-sampling"),)
+CHAPTERS = (
+    Chapter("01-latent-sampling"),
+    Chapter("02-curve-fitting"),
+    Chapter("03-panoptic-regions", families=("stylegan",)),
+    Chapter("07-paper-curves", per_gan=False),
+)
+PAPER = "paper"  # the folder (and book part) of the chapters that need no generator
 
 
 class StudyError(RuntimeError):
@@ -185,6 +194,13 @@ def _execute(src: Path, dst: Path, params: dict) -> None:
     os.replace(tmp, dst)
 
 
+def generator_family(spec: str) -> str:
+    """``"stylegan"`` (has a W space) or ``"biggan"`` (z only) for a generator spec."""
+    from .gan import load_generator
+
+    return "stylegan" if load_generator(spec).w_dim else "biggan"
+
+
 def run_study(
     gans=DEFAULT_GANS, out="build/study", progress: bool = True, chapters=None, **parameters
 ) -> list[Path]:
@@ -197,16 +213,25 @@ def run_study(
     runs = []
     for spec in gans:
         slug = gan_slug(spec)
+        if slug == PAPER:
+            raise ValueError(f"a generator spec may not be named {PAPER!r}: rename {spec}")
         artifacts = (out / slug / "artifacts").resolve()
         params = study_parameters(**{**parameters, "gan": spec, "artifacts": str(artifacts)})
-        runs += [(slug, artifacts, params, ch) for ch in chapters]
+        family = generator_family(spec)
+        mine = [ch for ch in chapters if ch.per_gan and family in ch.families]
+        runs += [(slug, artifacts, params, ch, mine) for ch in mine]
+    once = [ch for ch in chapters if not ch.per_gan]
+    if once:
+        artifacts = (out / PAPER / "artifacts").resolve()
+        params = study_parameters(**{**parameters, "artifacts": str(artifacts)})
+        runs += [(PAPER, artifacts, params, ch, once) for ch in once]
     executed = []
     bar = tqdm(runs, desc="study", unit="notebook", disable=not progress)
-    for slug, artifacts, params, chapter in bar:
+    for slug, artifacts, params, chapter, mine in bar:
         src = BOOK_DIR / f"{chapter.name}.ipynb"
         dst = out / slug / f"{chapter.name}.ipynb"
         dst.parent.mkdir(parents=True, exist_ok=True)
-        earlier = [artifacts / c.name for c in chapters[: chapters.index(chapter)]]
+        earlier = [artifacts / c.name for c in mine[: mine.index(chapter)]]
         key = _cache_key(src, params, earlier)
         key_file = dst.with_suffix(".key")
         bar.set_postfix_str(f"{slug}/{chapter.name}")
@@ -224,7 +249,7 @@ def write_toc(executed: list[Path], out, gans=()) -> Path:
     (the specs) caption the parts.
     """
     out = Path(out)
-    captions = {gan_slug(spec): spec for spec in gans}
+    captions = {gan_slug(spec): spec for spec in gans} | {PAPER: "The paper's published curves"}
     parts: dict[str, list[str]] = {}
     for nb in executed:
         try:
@@ -265,8 +290,9 @@ def build_book(toc, out) -> Path:
     ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        log = (done.stdout + done.stderr).strip().splitlines()
-        raise StudyError("the book build failed:\n" + "\n".join(log[-25:]))
+        log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr).splitlines()
+        problems = [line for line in log if "WARNING" in line or "ERROR" in line] or log[-25:]
+        raise StudyError("the book build failed:\n" + "\n".join(problems[:40]))
     return Path(out) / "_build" / "html" / "index.html"
 
 
@@ -279,3 +305,24 @@ def glued_keys(notebook) -> set[str]:
         for o in cell.get("outputs", [])
         if "scrapbook" in o.get("metadata", {})
     }
+
+
+def markdown(text: str):
+    """``text`` as a Markdown display object, for ``glue`` and ``{glue:md}``."""
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def markdown_table(records: list[dict], floatfmt: str = ".4g") -> str:
+    """A Markdown table of dicts with the same keys (floats formatted with ``floatfmt``)."""
+    if not records:
+        return "(no rows)"
+    keys = list(records[0])
+
+    def cell(v):
+        return format(v, floatfmt) if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in records]
+    return "\n".join(lines)

@@ -89,3 +89,27 @@ def test_sfvq_fitted_on_published_curve_points_recovers_it():
     steps = np.diff(t)
     assert np.all(steps > 0) or np.all(steps < 0), f"corner points visit the curve at {t}"
     assert np.sqrt(sq.max()) < 0.1 * curve.arc_length(C)[-1]
+
+
+def test_reference_module_reproduces_the_exact_directions():
+    from sfvq_lib import reference
+
+    rows = reference.reproduce_directions()
+    assert len(rows) == 12 and min(r["cosine"] for r in rows) > 0.9999
+    assert reference.layer_ranges("ffhq")["rotation"] == (0, 2)
+    assert sorted(reference.codebooks("afhq")) == list(range(2, 9))
+    with pytest.raises(ValueError, match="gan must be one of"):
+        reference.codebooks("cifar")
+
+
+def test_doubling_displacement_is_zero_for_an_untrained_doubling():
+    from sfvq_lib import curve
+
+    c = np.random.default_rng(0).normal(size=(8, 5)).astype(np.float32)
+    np.testing.assert_allclose(curve.doubling_displacement(c, curve.expand(c)), 0, atol=1e-6)
+    moved = curve.expand(c).copy()
+    moved[3] += np.array([3, 4, 0, 0, 0], np.float32)
+    d = curve.doubling_displacement(c, moved)
+    assert d.shape == (16,) and abs(d[3] - 5) < 1e-5 and np.abs(np.delete(d, 3)).max() < 1e-5
+    with pytest.raises(ValueError, match="fine must have shape"):
+        curve.doubling_displacement(c, c)

@@ -47,22 +47,32 @@ def test_missing_artifact_names_the_chapter(tmp_path):
         study.load_artifact(tmp_path, "01-latent-sampling", "latents.npy")
 
 
-def test_run_cache_and_toc(out):
-    kw = dict(out=out, quick=True, n_samples=256, bits=4, progress=False)
-    executed = study.run_study([FAKE], **kw)
+def test_every_chapter_runs_quick_and_the_book_builds(out):
+    """What CI does for the bundled GANs, on a stand-in NVIDIA-shaped generator."""
+    executed = study.run_study([FAKE], out=out, quick=True, n_samples=256, bits=4, progress=False)
     assert [p.name for p in executed] == [f"{c.name}.ipynb" for c in study.CHAPTERS]
-    first = executed[0]
-    assert {"fig-samples", "fig-pca", "k90_z", "pr_main"} <= study.glued_keys(first)
+    assert executed[-1].parent.name == study.PAPER  # the chapter that needs no generator runs once
+    assert {"fig-samples", "fig-pca", "k90_z", "pr_main"} <= study.glued_keys(executed[0])
     assert (
         out / "python-tests-fake-nvidia-make" / "artifacts" / "01-latent-sampling" / "latents.npy"
     ).is_file()
+    toc = study.write_toc(executed, out, [FAKE])
+    text = toc.read_text()
+    assert f'caption: "{FAKE}"' in text and "file: build/test-study/python-tests-fake-nvidia-make/01-" in text
+    html = study.build_book(toc, out)
+    for nb in executed:
+        page = html.parent / nb.relative_to(study.ROOT).with_suffix(".html")
+        assert page.is_file() and "<img" in page.read_text(), page
+
+
+def test_unchanged_chapters_are_not_executed_again(out):
+    kw = dict(out=out, quick=True, n_samples=256, bits=4, progress=False, chapters=study.CHAPTERS[:1])
+    (first,) = study.run_study([FAKE], **kw)
     stamp = first.stat().st_mtime_ns
     study.run_study([FAKE], **kw)  # nothing changed: nothing re-executed
     assert first.stat().st_mtime_ns == stamp
     study.run_study([FAKE], **{**kw, "seed": 1})  # another parameter: executed again
     assert first.stat().st_mtime_ns != stamp
-    toc = study.write_toc(executed, out, [FAKE]).read_text()
-    assert f'caption: "{FAKE}"' in toc and "file: build/test-study/python-tests-fake-nvidia-make/01-" in toc
     with pytest.raises(ValueError, match="must lie inside the project"):
         study.write_toc([study.ROOT.parent / "elsewhere" / "x.ipynb"], out)
 
