@@ -14,6 +14,8 @@ import numpy as np
 
 __all__ = [
     "by_bits",
+    "heatmap",
+    "sweep_figure",
     "codebook_strips",
     "message_figure",
     "factors_along_curve",
@@ -180,6 +182,45 @@ def codebook_strips(images_by_bits: dict, columns: int = 16, width: float = 10.0
         blocks.append(np.concatenate([images, pad]))
         labels += [f"{b} bits  {r * columns + 1}–{min(n, (r + 1) * columns)}" for r in range(rows)]
     return image_grid_figure(np.concatenate(blocks), columns=columns, labels=labels, width=width)
+
+
+def sweep_figure(images: np.ndarray, sigmas, row_labels=None, width: float = 7.0):
+    """Rows of edits (one per sample), columns = σ; the σ = 0 column is framed.
+
+    ``images``: (rows · len(sigmas), H, W, C) uint8, row-major.
+    """
+    from matplotlib.patches import Rectangle
+
+    n_cols = len(sigmas)
+    fig = image_grid_figure(images, columns=n_cols, labels=row_labels, width=width)
+    ax = fig.axes[0]
+    h, w = images.shape[1] + 1, images.shape[2] + 1
+    rows = len(images) // n_cols
+    if 0 in list(sigmas):
+        c = list(sigmas).index(0)
+        ax.add_patch(Rectangle((c * w - 1, -1), w, rows * h, fill=False, ec="C3", lw=2))
+    ax.set_xticks([(c + 0.5) * w for c in range(n_cols)], labels=[f"σ = {s:+g}" for s in sigmas])
+    return fig
+
+
+def heatmap(matrix, row_labels, col_labels, cbar_label: str = "", fmt: str = ".2f"):
+    """A labelled heat map (seaborn), e.g. lines × layers or directions × factors."""
+    import seaborn as sns
+
+    m = np.asarray(matrix, dtype=np.float64)
+    fig, (ax,) = _figure(1.0 + 0.6 * m.shape[1], 0.8 + 0.4 * m.shape[0])
+    sns.heatmap(
+        m,
+        ax=ax,
+        annot=m.size <= 200,
+        fmt=fmt,
+        cmap="viridis",
+        cbar_kws={"label": cbar_label},
+        xticklabels=list(col_labels),
+        yticklabels=list(row_labels),
+    )
+    ax.tick_params(axis="y", rotation=0)
+    return fig
 
 
 def message_figure(text: str):

@@ -10,7 +10,7 @@ import numpy as np
 
 from .data import SHAPES
 
-__all__ = ["read_corners", "shape_runs", "shape_runs_markdown"]
+__all__ = ["factor_changes", "read_corners", "shape_runs", "shape_runs_markdown"]
 
 
 def read_corners(g, codebook, spec: str, class_=None) -> dict | None:
@@ -47,3 +47,17 @@ def shape_runs_markdown(readings: dict, min_length: int = 1) -> str:
     rows = ["| corner points | shape | mean probability |", "|---|---|---|"]
     rows += [f"| {a}–{b} | {s} | {p:.2f} |" for a, b, s, p in shape_runs(readings, min_length)]
     return "\n".join(rows) if len(rows) > 2 else "No stretch of the curve is held by one shape."
+
+
+def factor_changes(before: dict, after: dict) -> dict[str, float]:
+    """Mean change of each factor between two probe readings of the same samples, as a
+    share of the factor's range (hues on the circle; shape: how often it flips)."""
+    from .data import FACTORS
+
+    out = {"shape": float((before["shape"] != after["shape"]).mean())}
+    for f in FACTORS[1:]:
+        d = np.abs(after[f.name] - before[f.name]) / (f.high - f.low)
+        if f.kind == "circular":
+            d = np.minimum(d, 1 - d)
+        out[f.name] = float(d.mean())
+    return out

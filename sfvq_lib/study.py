@@ -59,6 +59,7 @@ CHAPTERS = (
     Chapter("01-latent-sampling"),
     Chapter("02-curve-fitting"),
     Chapter("03-panoptic-regions", families=("stylegan",)),
+    Chapter("04-directions", families=("stylegan",)),
     Chapter("07-paper-curves", per_gan=False),
 )
 PAPER = "paper"  # the folder (and book part) of the chapters that need no generator
