@@ -8,6 +8,7 @@ import pytest
 from sfvq_lib import study
 
 FAKE = "python:tests.fake_nvidia:make"
+FAKE_BIGGAN = "python:tests.fake_biggan:make"
 
 
 @pytest.fixture()
@@ -49,14 +50,21 @@ def test_missing_artifact_names_the_chapter(tmp_path):
 
 def test_every_chapter_runs_quick_and_the_book_builds(out):
     """What CI does for the bundled GANs, on a stand-in NVIDIA-shaped generator."""
-    executed = study.run_study([FAKE], out=out, quick=True, n_samples=256, bits=4, progress=False)
-    assert [p.name for p in executed] == [f"{c.name}.ipynb" for c in study.CHAPTERS]
-    assert executed[-1].parent.name == study.PAPER  # the chapter that needs no generator runs once
+    gans = [FAKE, FAKE_BIGGAN]
+    executed = study.run_study(gans, out=out, quick=True, n_samples=256, bits=4, progress=False)
+    expected = [
+        f"{study.gan_slug(spec)}/{c.name}.ipynb"
+        for spec, family in ((FAKE, "stylegan"), (FAKE_BIGGAN, "biggan"))
+        for c in study.CHAPTERS
+        if c.per_gan and family in c.families
+    ] + [f"{study.PAPER}/{c.name}.ipynb" for c in study.CHAPTERS if not c.per_gan]
+    assert [f"{p.parent.name}/{p.name}" for p in executed] == expected
+    assert {c.name for c in study.CHAPTERS} == {p.stem for p in executed}  # every chapter ran
     assert {"fig-samples", "fig-pca", "k90_z", "pr_main"} <= study.glued_keys(executed[0])
     assert (
         out / "python-tests-fake-nvidia-make" / "artifacts" / "01-latent-sampling" / "latents.npy"
     ).is_file()
-    toc = study.write_toc(executed, out, [FAKE])
+    toc = study.write_toc(executed, out, gans)
     text = toc.read_text()
     assert f'caption: "{FAKE}"' in text and "file: build/test-study/python-tests-fake-nvidia-make/01-" in text
     html = study.build_book(toc, out)

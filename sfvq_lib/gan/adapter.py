@@ -15,7 +15,8 @@ Specs:
   clone of their repository as ``nvidia_repo`` (or set ``SFVQ_NVIDIA_REPO``).
 - ``biggan:DIR`` — a pytorch-pretrained-BigGAN folder (``config.json`` +
   ``pytorch_model.bin``), read locally with that package; gives a `BigGANAdapter`.
-- ``python:MODULE:CALLABLE`` — ``CALLABLE()`` returns a module with the NVIDIA API.
+- ``python:MODULE:CALLABLE`` — ``CALLABLE()`` returns a module with the NVIDIA API
+  (or a BigGAN-shaped one: ``G(z, one_hot, truncation)`` with ``embeddings``).
 
 Nothing is ever downloaded.
 """
@@ -340,6 +341,8 @@ def load_generator(spec: str, device="cpu", nvidia_repo=None, batch_size: int = 
         G = _load_nvidia(Path(rest), nvidia_repo)
     elif kind == "python":
         G = _load_python(rest)
+        if not hasattr(G, "mapping") and hasattr(G, "embeddings"):  # BigGAN-shaped
+            return BigGANAdapter(G, name=spec, device=device, batch_size=batch_size)
     else:
         raise ValueError(f"unknown GAN spec {spec!r}: {_SPEC_HELP}")
     return StyleGANAdapter(G, name=spec, device=device, batch_size=batch_size)

@@ -126,9 +126,11 @@ def modulated_conv2d(x: Tensor, weight: Tensor, styles: Tensor, demodulate: bool
 class SynthesisLayer(nn.Module):
     """Style-modulated 3×3 convolution (optionally 2× upsampled), noise, bias, lrelu."""
 
-    def __init__(self, in_channels, out_channels, w_dim, resolution, up=False, use_noise=True):
+    def __init__(
+        self, in_channels, out_channels, w_dim, resolution, up=False, use_noise=True, pixel_norm=False
+    ):
         super().__init__()
-        self.use_noise = use_noise
+        self.use_noise, self.pixel_norm = use_noise, pixel_norm
         self.affine = FullyConnected(w_dim, in_channels, bias_init=1.0)
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
         self.weight_gain = 1.0 / math.sqrt(in_channels * 9)
@@ -148,7 +150,10 @@ class SynthesisLayer(nn.Module):
             x = x + torch.randn_like(x[:, :1]) * self.noise_strength
         elif noise_mode == "const":
             x = x + self.noise_const * self.noise_strength
-        return _lrelu(x + self.bias.reshape(1, -1, 1, 1))
+        x = _lrelu(x + self.bias.reshape(1, -1, 1, 1))
+        if self.pixel_norm:  # unit mean square over channels at every pixel (ProGAN's pixel norm)
+            x = x * (x.square().mean(1, keepdim=True) + 1e-8).rsqrt()
+        return x
 
 
 class ToRGB(nn.Module):
@@ -169,7 +174,9 @@ class ToRGB(nn.Module):
 class SynthesisBlock(nn.Module):
     """One resolution: (upsampling conv +) conv, and an RGB output added to the skip."""
 
-    def __init__(self, in_channels, out_channels, w_dim, resolution, img_channels, use_noise=True):
+    def __init__(
+        self, in_channels, out_channels, w_dim, resolution, img_channels, use_noise=True, pixel_norm=False
+    ):
         super().__init__()
         self.resolution = resolution
         if in_channels == 0:  # the first block starts from a learned constant
@@ -177,9 +184,17 @@ class SynthesisBlock(nn.Module):
             self.conv0 = None
         else:
             self.conv0 = SynthesisLayer(
-                in_channels, out_channels, w_dim, resolution, up=True, use_noise=use_noise
+                in_channels,
+                out_channels,
+                w_dim,
+                resolution,
+                up=True,
+                use_noise=use_noise,
+                pixel_norm=pixel_norm,
             )
-        self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution, use_noise=use_noise)
+        self.conv1 = SynthesisLayer(
+            out_channels, out_channels, w_dim, resolution, use_noise=use_noise, pixel_norm=pixel_norm
+        )
         self.torgb = ToRGB(out_channels, img_channels, w_dim)
         self.num_conv = 1 if self.conv0 is None else 2
         self.num_torgb = 1
@@ -208,6 +223,7 @@ class SynthesisNetwork(nn.Module):
         img_channels: int,  # output colour channels
         channels: dict | None = None,  # feature maps per resolution (default: 128 → 32)
         use_noise: bool = True,  # per-pixel noise inputs (StyleGAN2's stochastic detail)
+        pixel_norm: bool = False,  # normalize features at every pixel after each layer (not in StyleGAN2)
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
@@ -221,7 +237,9 @@ class SynthesisNetwork(nn.Module):
         self.num_ws = 0
         for res in resolutions:
             in_ch = 0 if res == 4 else channels[res // 2]
-            block = SynthesisBlock(in_ch, channels[res], w_dim, res, img_channels, use_noise=use_noise)
+            block = SynthesisBlock(
+                in_ch, channels[res], w_dim, res, img_channels, use_noise=use_noise, pixel_norm=pixel_norm
+            )
             self.blocks.append(block)
             self.num_ws += block.num_conv
         self.num_ws += 1  # the last block's RGB output
