@@ -60,6 +60,7 @@ CHAPTERS = (
     Chapter("02-curve-fitting"),
     Chapter("03-panoptic-regions", families=("stylegan",)),
     Chapter("04-directions", families=("stylegan",)),
+    Chapter("05-augmentation", families=("stylegan",)),
     Chapter("06-biggan", families=("biggan",)),
     Chapter("07-paper-curves", per_gan=False),
 )
