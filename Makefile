@@ -1,5 +1,5 @@
 # The README's two commands:
-#   make book   set up .venv (first time) and build the book into build/
+#   make book   set up .venv (first time), run the study and build the book into build/study/
 #   make test   set up .venv (first time) and run the test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[book,test]"
 	touch $(STAMP)
 
+# the whole study on the bundled GANs: notebooks executed by papermill, then the book
 book: $(STAMP)
-	$(BIN)/jupyter-book build . --path-output build --warningiserror --nitpick --keep-going
-	@echo "The book is in build/_build/html/index.html"
+	$(BIN)/sfvq study --out build/study
 
 test: $(STAMP)
 	$(BIN)/ruff check .

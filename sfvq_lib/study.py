@@ -45,7 +45,7 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_DIR = ROOT / "book"
-DEFAULT_GANS = ("builtin:shapes-stylegan",)
+DEFAULT_GANS = ("builtin:shapes-stylegan", "builtin:shapes-biggan")
 
 
 @dataclass(frozen=True)
