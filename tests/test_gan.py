@@ -192,3 +192,34 @@ def test_training_steps_run_and_resume_identically(tmp_path):
         cfg = _tiny_config(6)
         cfg.lr = 0.1
         train_gan(tmp_path / "a", cfg, sample_every=0, progress=False)
+
+
+def test_pixel_norm_keeps_features_at_unit_scale():
+    from sfvq_lib.gan.stylegan import SynthesisLayer
+
+    torch.manual_seed(0)
+    layer = SynthesisLayer(8, 8, 16, 8, use_noise=False, pixel_norm=True)
+    y = layer(torch.randn(4, 8, 8, 8) * 0.1, torch.randn(4, 16))  # small input activations
+    torch.testing.assert_close(y.square().mean(1), torch.ones(4, 8, 8), rtol=1e-3, atol=1e-3)
+
+
+def test_sigterm_stops_training_with_a_checkpoint(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from sfvq_lib.data import ShapesDataset
+    from sfvq_lib.gan.train import train_gan
+
+    sample, calls = ShapesDataset.sample, []
+
+    def sample_then_terminate(self, n, seed=None):
+        calls.append(n)
+        if len(calls) == 3:  # inside the training loop: as if `kill` came now
+            os.kill(os.getpid(), signal.SIGTERM)
+        return sample(self, n, seed=seed)
+
+    monkeypatch.setattr(ShapesDataset, "sample", sample_then_terminate)
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(tmp_path / "run", _tiny_config(100), checkpoint_every=10**9, sample_every=0, progress=False)
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 2
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler was put back

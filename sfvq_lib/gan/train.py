@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import platform
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -168,6 +170,7 @@ def train_gan(
     bar = tqdm(total=cfg.steps, initial=step, desc="train-gan", unit="step", disable=not progress)
     rng_guard = torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else [])
     rng_guard.__enter__()  # the per-step seeding below leaves the caller's RNG alone
+    old_term = _stop_on_sigterm()
     try:
         while step < cfg.steps:
             t0 = time.perf_counter()
@@ -244,7 +247,20 @@ def train_gan(
     finally:
         bar.close()
         rng_guard.__exit__(None, None, None)
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
     return ckpt_path
+
+
+def _stop_on_sigterm():
+    """Make SIGTERM (``kill``, a job scheduler) stop training like Ctrl-C: saved first."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 def _adapter(G, model: str):
