@@ -20,7 +20,12 @@ $(STAMP): pyproject.toml
 book: $(STAMP)
 	$(BIN)/sfvq study --out build/study
 
-test: $(STAMP)
+# headless Chromium (Debian package) opens the built book in the tests
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get install -y -q chromium || sudo apt-get install -y -q chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

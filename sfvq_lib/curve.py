@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 __all__ = [
     "arc_length",

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from scipy import linalg
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ._validation import check_device
 from .data import FACTORS, SHAPES, ShapesDataset

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from torch import Tensor
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import curve
 from ._validation import NumpyRows, check_device, check_int, check_matrix, device_available

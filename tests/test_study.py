@@ -68,9 +68,14 @@ def test_every_chapter_runs_quick_and_the_book_builds(out):
     text = toc.read_text()
     assert f'caption: "{FAKE}"' in text and "file: build/test-study/python-tests-fake-nvidia-make/01-" in text
     html = study.build_book(toc, out)
-    for nb in executed:
+    from tests.browser import check_page
+
+    for nb in executed:  # every chapter page opens in headless Chromium with all its figures
         page = html.parent / nb.relative_to(study.ROOT).with_suffix(".html")
-        assert page.is_file() and "<img" in page.read_text(), page
+        shot = study.ROOT / "build" / "screenshots" / f"{nb.parent.name}-{nb.stem}.png"
+        report = check_page(page, shot)
+        assert report["images"] > 0 and report["loaded"] == report["images"], (page, report)
+        assert shot.stat().st_size > 10_000, shot
 
 
 def test_unchanged_chapters_are_not_executed_again(out):
