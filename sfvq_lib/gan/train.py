@@ -15,6 +15,7 @@ command again continues from the last checkpoint. Every random draw is derived f
 
 from __future__ import annotations
 
+import copy
 import json
 import platform
 import signal
@@ -76,7 +77,7 @@ class TrainConfig:
             raise ValueError(f"model={self.model!r} is not one of {sorted(_MODELS)}")
         check_policy(self.augment)
         if self.generator_kwargs is None:
-            self.generator_kwargs = dict(_STYLEGAN_KWARGS) if self.model == "stylegan" else {}
+            self.generator_kwargs = copy.deepcopy(_STYLEGAN_KWARGS) if self.model == "stylegan" else {}
 
     @property
     def n_classes(self) -> int:
