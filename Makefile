@@ -28,6 +28,8 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+	# every chapter in quick mode on the bundled GANs, and the book (CI regenerates every figure)
+	$(BIN)/sfvq study --quick --out build/study-quick -q
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_sfvq.py
