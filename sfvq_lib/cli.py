@@ -129,7 +129,14 @@ def _cmd_study(args) -> int:
         load_generator(spec, nvidia_repo=args.nvidia_repo)
     if args.nvidia_repo:
         os.environ["SFVQ_NVIDIA_REPO"] = str(Path(args.nvidia_repo).resolve())  # for the notebooks' kernels
-    overrides = {k: v for k, v in (("seed", args.seed), ("device", args.device)) if v is not None}
+    given = {
+        "seed": args.seed,
+        "device": args.device,
+        "n_samples": args.n_samples,
+        "bits": args.bits,
+        "truncation_psi": args.truncation,
+    }
+    overrides = {k: v for k, v in given.items() if v is not None}
     executed = run_study(gans, out=args.out, quick=args.quick, progress=not args.quiet, **overrides)
     toc = write_toc(executed, args.out, gans)
     if args.no_book:
@@ -440,6 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nvidia-repo", default=None, help="folder of NVIDIA's repository, for nvidia: specs")
     p.add_argument("--quick", action="store_true", help="small sizes, same code path (CI)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--n-samples", type=int, default=None, help="latent samples (default 20000)")
+    p.add_argument("--bits", type=int, default=None, help="highest curve bitrate (default 8)")
+    p.add_argument("--truncation", type=float, default=None, help="truncation psi of the samples (default 1)")
     p.add_argument("--device", default=None, help="torch device (default cpu)")
     p.add_argument("--out", default="build/study", help="folder for executed notebooks and artifacts")
     p.add_argument("--no-book", action="store_true", help="execute the notebooks only")

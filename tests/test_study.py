@@ -108,3 +108,10 @@ def test_cli_study_rejects_unknown_gan_before_running(capsys):
 
     assert main(["study", "--gan", "builtin:nope", "--no-book"]) == 2
     assert "no built-in GAN 'nope'" in capsys.readouterr().err
+
+
+def test_cli_study_checks_parameters_before_running(capsys):
+    from sfvq_lib.cli import main
+
+    assert main(["study", "--gan", FAKE, "--n-samples", "100", "--bits", "8", "--no-book"]) == 2
+    assert "n_samples=100 is too few for bits=8" in capsys.readouterr().err
