@@ -30,6 +30,7 @@ test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 	# every chapter in quick mode on the bundled GANs, and the book (CI regenerates every figure)
 	$(BIN)/sfvq study --quick --out build/study-quick -q
+	$(BIN)/python -m tests.check_book build/study-quick
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_sfvq.py

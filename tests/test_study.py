@@ -1,5 +1,6 @@
 """The study pipeline: parameters, caching, failures, the book's table of contents."""
 
+import json
 import shutil
 
 import nbformat
@@ -115,3 +116,18 @@ def test_cli_study_checks_parameters_before_running(capsys):
 
     assert main(["study", "--gan", FAKE, "--n-samples", "100", "--bits", "8", "--no-book"]) == 2
     assert "n_samples=100 is too few for bits=8" in capsys.readouterr().err
+
+
+def test_same_seed_same_figures(out):
+    """A figure that changes with the same seed is a bug: two fresh runs, identical images."""
+    kw = dict(quick=True, n_samples=256, bits=4, progress=False, chapters=study.CHAPTERS[:2])
+    a = study.run_study([FAKE], out=out / "a", **kw)
+    b = study.run_study([FAKE], out=out / "b", **kw)
+
+    def images(nb):  # glued figures are stored under papermill's record prefix
+        cells = json.loads(nb.read_text())["cells"]
+        outputs = [o.get("data", {}) for c in cells for o in c.get("outputs", [])]
+        return [v for data in outputs for k, v in data.items() if k.endswith("image/png")]
+
+    for x, y in zip(a, b, strict=True):
+        assert images(x) and images(x) == images(y), x.name
