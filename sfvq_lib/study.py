@@ -8,11 +8,12 @@ folder ``OUT/<gan>/artifacts/<chapter>/`` (`chapter_dir`) and reads the others' 
 `load_artifact`, which names the chapter to run when a file is missing.
 
 A notebook is re-executed only when something it depends on changed: its cache key
-hashes the notebook, its parameters, the library version and source, and the
-artifacts of every chapter before it. A failing cell stops the study with the notebook
-and the cell named; an interrupted study resumes at the first chapter that has no
-up-to-date executed copy. `write_toc` then lists the executed copies, one part per
-generator, for Jupyter Book (``execute_notebooks: 'off'``).
+hashes the notebook, its parameters, the library version and source, the generator's
+weights file(s) and the probe, and the artifacts of every chapter before it. A failing
+cell stops the study with the notebook and the cell named; an interrupted study
+resumes at the first chapter that has no up-to-date executed copy. `write_toc` then
+lists the executed copies, one part per generator, for Jupyter Book
+(``execute_notebooks: 'off'``).
 """
 
 from __future__ import annotations
@@ -147,6 +148,20 @@ def _hash_files(h, folder: Path) -> None:
                 h.update(block)
 
 
+def _generator_files(spec: str) -> list[Path]:
+    """The files a generator spec is read from (a retrained GAN must re-run its chapters)."""
+    from .gan.adapter import BUILTIN_DIR
+
+    kind, _, rest = spec.partition(":")
+    if kind == "builtin":
+        return [BUILTIN_DIR / f"{rest}.pt"]
+    if kind == "nvidia":
+        return [Path(rest)]
+    if kind == "biggan":
+        return [Path(rest) / "config.json", Path(rest) / "pytorch_model.bin"]
+    return []  # python: specs are code; their module is the user's to version
+
+
 def _cache_key(notebook: Path, params: dict, inputs: list[Path]) -> str:
     h = hashlib.sha256()
     h.update(notebook.read_bytes())
@@ -154,8 +169,11 @@ def _cache_key(notebook: Path, params: dict, inputs: list[Path]) -> str:
     h.update(__version__.encode())
     for src in sorted((ROOT / "sfvq_lib").rglob("*.py")):  # the code the notebook calls
         h.update(src.read_bytes())
-    for folder in inputs:
-        _hash_files(h, folder)
+    for path in [*_generator_files(params["gan"]), ROOT / "data" / "probe", *inputs]:
+        if path.is_file():
+            h.update(path.read_bytes())
+        else:
+            _hash_files(h, path)
     return h.hexdigest()
 
 

@@ -131,3 +131,17 @@ def test_same_seed_same_figures(out):
 
     for x, y in zip(a, b, strict=True):
         assert images(x) and images(x) == images(y), x.name
+
+
+def test_a_retrained_generator_reruns_its_chapters(tmp_path):
+    from sfvq_lib.gan import adapter
+
+    params = study.study_parameters(gan="builtin:shapes-stylegan")
+    nb = study.BOOK_DIR / "01-latent-sampling.ipynb"
+    key = study._cache_key(nb, params, [])
+    assert study._generator_files("builtin:shapes-stylegan") == [adapter.BUILTIN_DIR / "shapes-stylegan.pt"]
+    weights = tmp_path / "g.pkl"
+    weights.write_bytes(b"one")
+    a = study._cache_key(nb, {**params, "gan": f"nvidia:{weights}"}, [])
+    weights.write_bytes(b"two")  # the same spec, other weights
+    assert study._cache_key(nb, {**params, "gan": f"nvidia:{weights}"}, []) not in (a, key)
