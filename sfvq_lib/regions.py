@@ -6,6 +6,8 @@ then splits the curve into stretches where one shape wins.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .data import SHAPES
@@ -18,11 +20,19 @@ def read_corners(g, codebook, spec: str, class_=None) -> dict | None:
     ``spec`` is not one of our shapes GANs (no probe knows its factors)."""
     if not spec.startswith("builtin:shapes"):
         return None
-    from .probe import load_probe, read_factors
+    from .probe import read_factors
 
     space = "w" if g.w_dim else "z"
     images = g.synthesize(np.asarray(codebook, dtype=np.float32), space=space, class_=class_)
-    return read_factors(load_probe(resolution=g.img_resolution), np.clip(images, -1, 1))
+    return read_factors(_shipped_probe(g.img_resolution), np.clip(images, -1, 1))
+
+
+@functools.lru_cache(maxsize=2)
+def _shipped_probe(resolution: int):
+    """The shipped probe, read from disk once (chapters read many sets of images)."""
+    from .probe import load_probe
+
+    return load_probe(resolution=resolution)
 
 
 def shape_runs(readings: dict, min_length: int = 1) -> list[tuple[int, int, str, float]]:

@@ -81,8 +81,7 @@ def write_model_card(g, card: dict, path, n_images: int = 32, seed: int = 0) -> 
     path = Path(path)
     path.write_text(json.dumps(card, indent=2) + "\n")
     fake = sample_images(g, n_images, seed)
-    real = ShapesDataset(fake.shape[1]).sample(n_images, seed=[seed, 3])[0]
-    real = ((real.transpose(0, 2, 3, 1) * 127.5 + 128).clip(0, 255)).astype(np.uint8)
+    real = g.to_uint8(ShapesDataset(fake.shape[1]).sample(n_images, seed=[seed, 3])[0])
     top, bottom = image_grid(fake, 16, pad=1), image_grid(real, 16, pad=1)
     gap = np.full((4, top.shape[1], 3), 255, np.uint8)
     save_png(np.concatenate([top, gap, bottom]), path.with_suffix(".png"))
