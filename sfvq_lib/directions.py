@@ -45,12 +45,14 @@ def layer_effect(g, w, direction, step: float) -> np.ndarray:
     samples ``w`` (n, w_dim) and over ±step.
     """
     base = g.synthesize(w, space="w")
-    effect = np.zeros(g.num_ws)
-    for layer in range(g.num_ws):
-        for s in (-step, step):
-            edited = g.synthesize(g.edit(w, direction, layers=(layer, layer), sigma=s), space="w")
-            effect[layer] += np.abs(edited - base).mean() / 2
-    return effect
+    edits = [
+        g.edit(w, direction, layers=(layer, layer), sigma=s)
+        for layer in range(g.num_ws)
+        for s in (-step, step)
+    ]
+    edited = g.synthesize(np.concatenate(edits), space="w")  # one call: full batches
+    change = np.abs(edited.reshape(len(edits), *base.shape) - base).reshape(len(edits), -1).mean(1)
+    return change.reshape(g.num_ws, 2).mean(1)
 
 
 def suggest_layers(effect, share: float = 0.6) -> tuple[int, int]:

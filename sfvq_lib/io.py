@@ -15,18 +15,19 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["atomic_save", "load_checked"]
+__all__ = ["atomic_save", "atomic_write_text", "load_checked"]
 
 
-def atomic_save(obj: dict, path: str | os.PathLike) -> Path:
-    """Write ``obj`` with ``torch.save`` to ``path`` atomically; return the path."""
+def _atomic_write(path: str | os.PathLike, write) -> Path:
+    """Call ``write(binary_file)`` on a temporary file beside ``path``, then rename it
+    into place."""
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise FileNotFoundError(f"cannot save to {path}: folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)
@@ -40,6 +41,16 @@ def atomic_save(obj: dict, path: str | os.PathLike) -> Path:
             pass
         raise
     return path
+
+
+def atomic_save(obj: dict, path: str | os.PathLike) -> Path:
+    """Write ``obj`` with ``torch.save`` to ``path`` atomically; return the path."""
+    return _atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def atomic_write_text(text: str, path: str | os.PathLike) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; return the path."""
+    return _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def load_checked(

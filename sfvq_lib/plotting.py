@@ -17,6 +17,8 @@ __all__ = [
     "heatmap",
     "sweep_figure",
     "codebook_strips",
+    "effect_heatmaps",
+    "nmi_by_bits",
     "message_figure",
     "factors_along_curve",
     "index_histograms",
@@ -220,6 +222,60 @@ def heatmap(matrix, row_labels, col_labels, cbar_label: str = "", fmt: str = ".2
         yticklabels=list(row_labels),
     )
     ax.tick_params(axis="y", rotation=0)
+    return fig
+
+
+def effect_heatmaps(effects: dict, factors, vmax: float | None = None):
+    """Side-by-side direction × factor heat maps, one per method (``effects``: name →
+    (K, F) matrix), on one colour scale."""
+    import seaborn as sns
+
+    mats = {k: np.asarray(v, dtype=np.float64) for k, v in effects.items()}
+    top = vmax or max(float(m.max()) for m in mats.values()) or 1.0
+    rows = max(len(m) for m in mats.values())
+    fig, axes = _figure(2.2 * len(mats) + 1.0, 1.2 + 0.28 * rows, ncols=len(mats))
+    for i, (ax, (name, m)) in enumerate(zip(axes, mats.items(), strict=True)):
+        last = i == len(mats) - 1
+        sns.heatmap(
+            m,
+            ax=ax,
+            vmin=0,
+            vmax=top,
+            cmap="viridis",
+            cbar=last,
+            cbar_kws={"label": "effect (1 = a redraw)"} if last else None,
+            xticklabels=list(factors),
+            yticklabels=[str(j + 1) for j in range(len(m))] if i == 0 else False,
+        )
+        ax.set_title(name)
+        ax.tick_params(axis="x", rotation=90)
+    axes[0].set_ylabel("direction (method's rank)")
+    return fig
+
+
+def nmi_by_bits(nmi: dict, factors, reference: dict | None = None, ylabel: str = "NMI(index, factor)"):
+    """(Normalized) mutual information of index and factor over the bitrate: one line
+    per factor (mean over seeds, band = min…max), solid for ``nmi`` (name → factor →
+    {bits: [per seed]}), dashed for ``reference`` (the same, e.g. k-means)."""
+    fig, (ax,) = _figure(6.8, 3.8)
+    for style, series in (("-", nmi), ("--", reference or {})):
+        for i, f in enumerate(factors):
+            b = sorted(series[f], key=int)
+            v = np.array([series[f][k] for k in b], dtype=np.float64)
+            x = [int(k) for k in b]
+            ax.plot(
+                x,
+                v.mean(1),
+                style,
+                marker="o" if style == "-" else None,
+                color=f"C{i}",
+                label=f if style == "-" else None,
+            )
+            if style == "-":
+                ax.fill_between(x, v.min(1), v.max(1), color=f"C{i}", alpha=0.15, linewidth=0)
+    ax.set_xlabel("bits (2^bits points)")
+    ax.set_ylabel(ylabel)
+    ax.legend(ncol=2, fontsize="small")
     return fig
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "chapter_dir",
     "gan_slug",
     "glued_keys",
+    "inputs_digest",
     "load_artifact",
     "markdown",
     "markdown_table",
@@ -64,6 +65,7 @@ CHAPTERS = (
     Chapter("05-augmentation", families=("stylegan",)),
     Chapter("06-biggan", families=("biggan",)),
     Chapter("07-paper-curves", per_gan=False),
+    Chapter("08-benchmark"),
 )
 PAPER = "paper"  # the folder (and book part) of the chapters that need no generator
 
@@ -162,18 +164,31 @@ def _generator_files(spec: str) -> list[Path]:
     return []  # python: specs are code; their module is the user's to version
 
 
-def _cache_key(notebook: Path, params: dict, inputs: list[Path]) -> str:
+def inputs_digest(spec: str) -> str:
+    """sha256 of what any result on generator ``spec`` depends on besides its own
+    parameters: the library version and source, the generator's files and the probe."""
     h = hashlib.sha256()
-    h.update(notebook.read_bytes())
-    h.update(json.dumps(params, sort_keys=True).encode())
     h.update(__version__.encode())
     for src in sorted((ROOT / "sfvq_lib").rglob("*.py")):  # the code the notebook calls
         h.update(src.read_bytes())
-    for path in [*_generator_files(params["gan"]), ROOT / "data" / "probe", *inputs]:
+    _hash_paths(h, [*_generator_files(spec), ROOT / "data" / "probe"])
+    return h.hexdigest()
+
+
+def _hash_paths(h, paths) -> None:
+    for path in paths:
         if path.is_file():
             h.update(path.read_bytes())
         else:
             _hash_files(h, path)
+
+
+def _cache_key(notebook: Path, params: dict, inputs: list[Path]) -> str:
+    h = hashlib.sha256()
+    h.update(notebook.read_bytes())
+    h.update(json.dumps(params, sort_keys=True).encode())
+    h.update(inputs_digest(params["gan"]).encode())
+    _hash_paths(h, inputs)
     return h.hexdigest()
 
 

@@ -157,3 +157,31 @@ def test_sample_and_render_a_biggan_by_class(tmp_path, monkeypatch, capsys):
     assert "only the z space" in err
     err = run_error([*args[:-3], "--class", "9", "-o", str(grid)], capsys)
     assert "class_ must lie in 0..3" in err
+
+
+def test_benchmark_writes_the_json_and_keeps_finished_seeds(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "bench.json"
+    argv = ["benchmark", "--gan", "builtin:shapes-biggan", "--quick", "--seeds", "2", "--n-samples", "8"]
+    assert main([*argv, "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["methods"]) >= {"sfvq", "ganspace", "sefa", "random", "supervised"}
+    assert len(result["methods"]["sfvq"]["k4.all.disentanglement"]) == 2 and "nmi_by_bits" in result
+    assert len(result["verdicts"]) == 5
+    assert len(list((tmp_path / "bench.json.seeds").glob("seed*.json"))) == 2
+    printed = capsys.readouterr().out
+    assert "| method |" in printed and any(w in printed for w in ("holds", "partly", "does not hold"))
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--gan", "python:tests.fake_nvidia:make"], "not one of our shapes GANs"),
+        (["--seeds", "1"], "at least 2 seeds"),
+    ],
+)
+def test_benchmark_errors(tmp_path, capsys, argv, match):
+    assert main(["benchmark", *argv, "--quick", "--json", str(tmp_path / "b.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sfvq: error:") and match in err and "Traceback" not in err
