@@ -356,9 +356,9 @@ def markdown_table(records: list[dict], floatfmt: str = ".4g") -> str:
         return "(no rows)"
     keys = list(records[0])
 
-    def cell(v):
-        return format(v, floatfmt) if isinstance(v, float) else str(v)
+    def cell(v):  # a "|" inside a cell would split it: escape it
+        return (format(v, floatfmt) if isinstance(v, float) else str(v)).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines = ["| " + " | ".join(cell(k) for k in keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r[k]) for k in keys) + " |" for r in records]
     return "\n".join(lines)

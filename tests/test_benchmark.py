@@ -135,3 +135,11 @@ def test_config_errors(bad, match):
 def test_factor_image_change_orders_background_above_rotation():
     w = benchmark.factor_image_change(n=64)
     assert w["bg_hue"] > w["rotation"] > 0
+
+
+def test_markdown_table_escapes_pipes_in_headers_and_cells():
+    from sfvq_lib.study import markdown_table
+
+    table = markdown_table([{"weight (mean |Δpixel|)": 0.5, "f": "a|b"}], floatfmt=".1f")
+    header, _, row = table.splitlines()
+    assert header == "| weight (mean \\|Δpixel\\|) | f |" and row == "| 0.5 | a\\|b |"
