@@ -89,6 +89,15 @@ def test_verdict_rules_follow_the_numbers(stylegan_result):
     assert benchmark.verdicts(result)[2]["verdict"] == "holds"
     result["coarse_to_fine"]["sfvq"] = [-0.8, 0.7]
     assert benchmark.verdicts(result)[2]["verdict"] == "partly"
+    ami = result["ami_by_bits"]
+    for name, value in (("sfvq", 0.2), ("kmeans", 0.21)):
+        for f in result["factors"]:
+            ami[name][f]["3"] = [value, value]
+    assert benchmark.verdicts(result)[4]["verdict"] == "holds"
+    for name, value in (("sfvq", 0.004), ("kmeans", 0.004)):  # both at noise level: nothing to compare
+        for f in result["factors"]:
+            ami[name][f]["3"] = [value, value]
+    assert benchmark.verdicts(result)[4]["verdict"] == "does not hold"
 
 
 def test_biggan_has_no_layers_and_no_shape_factor(probe):
