@@ -101,10 +101,11 @@ def augmentation_gain(
         for k, ls in lines.items():
             if len(ls):
                 w = line_samples(codebook, ls, n_aug_per_class, seed=seed * 100 + k)
-                space = "w" if g.w_dim else "z"
                 extra = {"class_": k} if not g.w_dim else {}
                 aug_x.append(
-                    np.clip(g.synthesize(w, space=space, truncation_psi=truncation_psi, **extra), -1, 1)
+                    np.clip(
+                        g.synthesize(w, space=g.default_space, truncation_psi=truncation_psi, **extra), -1, 1
+                    )
                 )
                 aug_y.append(np.full(len(w), k))
         model = train_classifier(np.concatenate(aug_x), np.concatenate(aug_y), n_classes, steps, seed)

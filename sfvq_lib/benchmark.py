@@ -132,7 +132,7 @@ class _Scene:
         from .probe import read_factors
 
         self.g, self.probe, self.psi, self._read = g, probe, truncation_psi, read_factors
-        self.space = "w" if g.w_dim else "z"
+        self.space = g.default_space
         self.conditional = list(getattr(g, "class_names", [])) == list(SHAPES)
         self.factors = [f.name for f in FACTORS if not (self.conditional and f.name == "shape")]
         self.modes = ("all", "layers") if g.num_ws else ("all",)

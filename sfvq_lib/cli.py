@@ -164,16 +164,12 @@ def _cmd_info(args) -> int:
     return 0
 
 
-def _default_space(g) -> str:
-    return "w" if g.w_dim else "z"  # BigGAN-family generators have only z
-
-
 def _cmd_sample(args) -> int:
     from .gan import load_generator
 
     out = _check_out(args.output)
     g = load_generator(args.gan, device=args.device, nvidia_repo=args.nvidia_repo)
-    space = args.space or _default_space(g)
+    space = args.space or g.default_space
     X = g.sample(args.n, space=space, truncation_psi=args.truncation, class_=args.class_, seed=args.seed)
     with open(out, "wb") as f:
         np.save(f, X)
@@ -193,7 +189,7 @@ def _cmd_render(args) -> int:
     kwargs = {"truncation_psi": args.truncation}
     if args.class_ is not None or g.w_dim is None:  # a BigGAN needs the class with z
         kwargs["class_"] = args.class_
-    images = g.to_uint8(g.synthesize(X, space=args.space or _default_space(g), **kwargs))  # (n, H, W, C)
+    images = g.to_uint8(g.synthesize(X, space=args.space or g.default_space, **kwargs))  # (n, H, W, C)
     save_png(image_grid(images, args.columns), out)
     n, cols = len(images), min(args.columns, len(images))
     rows = -(-n // cols)

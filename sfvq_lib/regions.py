@@ -22,8 +22,7 @@ def read_corners(g, codebook, spec: str, class_=None) -> dict | None:
         return None
     from .probe import read_factors
 
-    space = "w" if g.w_dim else "z"
-    images = g.synthesize(np.asarray(codebook, dtype=np.float32), space=space, class_=class_)
+    images = g.synthesize(np.asarray(codebook, dtype=np.float32), space=g.default_space, class_=class_)
     return read_factors(_shipped_probe(g.img_resolution), np.clip(images, -1, 1))
 
 

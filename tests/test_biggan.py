@@ -20,7 +20,7 @@ def ours():
 
 def test_sizes_and_protocol(ours):
     assert (ours.z_dim, ours.c_dim, ours.w_dim, ours.num_ws, ours.img_resolution) == (16, 4, None, None, 16)
-    assert ours.spaces == ("z",)
+    assert ours.spaces == ("z",) and ours.default_space == "z"
     z = ours.sample(6, truncation_psi=0.5, seed=3)
     assert z.shape == (6, 16) and z.dtype == np.float32 and np.abs(z).max() <= 1.0
     np.testing.assert_array_equal(z, ours.sample(6, truncation_psi=0.5, seed=3))

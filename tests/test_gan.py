@@ -22,7 +22,7 @@ def fake():
 def test_protocol(which, request):
     g = request.getfixturevalue(which)
     w = g.sample(5, space="w", seed=1)
-    assert w.shape == (5, g.w_dim) and w.dtype == np.float32
+    assert w.shape == (5, g.w_dim) and w.dtype == np.float32 and g.default_space == "w"
     z = g.sample(5, space="z", seed=1)
     assert z.shape == (5, g.z_dim)
     wp = g.sample(5, space="w+", seed=1)

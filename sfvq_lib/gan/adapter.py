@@ -74,6 +74,12 @@ class GeneratorAdapter:
             raise ValueError(f"class_ must lie in 0..{self.c_dim - 1} for {self.name}")
         return torch.nn.functional.one_hot(idx.long(), self.c_dim).float()
 
+    @property
+    def default_space(self) -> str:
+        """The space latents are studied in: ``"w"`` where there is one, else ``"z"``
+        (BigGAN-family generators have only z)."""
+        return "w" if self.w_dim else "z"
+
     @staticmethod
     def to_uint8(images) -> np.ndarray:
         """NCHW images in [-1, 1] → NHWC uint8 (NVIDIA's conversion)."""
