@@ -40,7 +40,7 @@ from tqdm import tqdm
 from . import __version__, curve
 from . import disentanglement as dis
 from .augmentation import mean_ci
-from .baselines import GANSpace, KMeansVQ, SeFa, random_directions
+from .baselines import GANSpace, KMeansVQ, SeFa, _unit_rows, random_directions
 from .data import FACTORS, SHAPES, ShapesDataset
 from .directions import direction_scale, layer_effect, pick_lines, suggest_layers
 from .io import atomic_write_text
@@ -167,6 +167,11 @@ def _sfvq_lines(scene, q, X, W, classes, cfg, k) -> tuple[np.ndarray, list[tuple
         cands.append(curve.line_directions(cb)[lines])
         names += [(b, int(i)) for i in lines]
     D = np.concatenate(cands).astype(np.float32)
+    if len(D) < k:
+        raise ValueError(
+            f"the curves at 2…{cfg.bits} bits have only {len(D)} used lines, fewer than k={k}: "
+            "raise bits or lower k"
+        )
     base = scene.images(W, classes)
     change = np.empty(len(D))
     per_call = max(1, 256 // len(W))  # candidates per synthesis call: full batches
@@ -176,11 +181,6 @@ def _sfvq_lines(scene, q, X, W, classes, cfg, k) -> tuple[np.ndarray, list[tuple
         cls = None if classes is None else np.tile(classes, len(block))
         images = scene.images(np.concatenate(edited), cls).reshape(len(block), *base.shape)
         change[a : a + len(block)] = np.abs(images - base).reshape(len(block), -1).mean(1)
-    if len(D) < k:
-        raise ValueError(
-            f"the curves at 2…{cfg.bits} bits have only {len(D)} used lines, fewer than k={k}: "
-            "raise bits or lower k"
-        )
     order = [int(j) for j in np.argsort(-change, kind="stable")]
     chosen: list[int] = []
     for j in order:
@@ -215,9 +215,7 @@ def _supervised(X, reading, factors, seed) -> np.ndarray:
         else:
             d = Ridge(alpha=1.0).fit(X, y).coef_
         out.append(np.asarray(d, dtype=np.float64).reshape(-1))
-    D = np.array(out)
-    norm = np.linalg.norm(D, axis=1, keepdims=True)
-    return (D / np.where(norm > 0, norm, 1.0)).astype(np.float32)
+    return _unit_rows(np.array(out))
 
 
 def _frechet(features, real_features, max_rows: int = 2000, seed: int = 0) -> float:
@@ -303,7 +301,7 @@ def _run_seed(scene, cfg: BenchmarkConfig, seed: int, progress: bool) -> dict:
         E, feats, ranges = _measure(scene, D, steps, W, W_cls, base, units, mode, cfg)
         out["effects"].setdefault(method, {})[mode] = E.tolist()
         out["layers"].setdefault(method, {})[mode] = [None if r is None else list(r) for r in ranges]
-        ks = [len(D)] if method == "supervised" else [k for k in cfg.k if k <= len(D)]
+        ks = [len(D)] if method == "supervised" else cfg.k  # every other method has max(k)
         for k in ks:
             n_edited = k * len(W)
             for metric, value in _scores(
