@@ -52,6 +52,23 @@ def test_our_generator_sizes_match_nvidia_conventions():
         G.synthesis(ws[:, :3])
 
 
+def test_orig_architecture_has_one_rgb_output_and_the_same_styles():
+    torch.manual_seed(0)
+    G = Generator(img_resolution=32, synthesis_kwargs={"architecture": "orig"})
+    torgbs = [b.torgb is not None for b in G.synthesis.blocks]
+    assert torgbs == [False, False, False, True] and G.num_ws == 8
+    ws = G.mapping(torch.randn(2, G.z_dim), None)
+    img = G.synthesis(ws)
+    assert img.shape == (2, 3, 32, 32)
+    # the last style feeds the one RGB output, every other style a convolution
+    for i in range(G.num_ws):
+        edited = ws.clone()
+        edited[:, i] += 3.0
+        assert not torch.allclose(G.synthesis(edited), img), f"style {i} has no effect"
+    with pytest.raises(ValueError, match="architecture"):
+        Generator(synthesis_kwargs={"architecture": "resnet"})
+
+
 def test_truncation_pulls_w_toward_the_mean(ours):
     w1 = ours.sample(200, seed=0, truncation_psi=1.0)
     w0 = ours.sample(200, seed=0, truncation_psi=0.0)

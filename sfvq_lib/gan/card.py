@@ -96,6 +96,7 @@ def write_model_card(g, card: dict, path, n_images: int = 32, seed: int = 0) -> 
         ("wall time", f"{card['wall_seconds'] / 60:.0f} min" if "wall_seconds" in card else None),
         ("hardware", card.get("hardware")),
         ("seed", card.get("config", {}).get("seed")),
+        ("chosen", card.get("selection")),  # how the shipped step was picked, if it was
     ]
     lines += [f"- {k}: {v}" for k, v in facts if v is not None]
     lines += ["", f"![samples]({path.with_suffix('.png').name})", ""]

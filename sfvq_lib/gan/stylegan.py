@@ -2,7 +2,9 @@
 
 Written from the StyleGAN2 paper (Karras et al., CVPR 2020): a mapping network to W,
 one style per synthesis layer (W+), modulated and demodulated convolutions,
-per-pixel noise, skip-connected RGB outputs and equalized learning rate. It has the
+per-pixel noise, skip-connected RGB outputs (or, with ``architecture="orig"``, one RGB
+output at the end, NVIDIA's other option, which our shapes GAN uses) and equalized
+learning rate. It has the
 exact interface of NVIDIA's ``G_ema`` (constructor names, size attributes,
 ``mapping(z, c, truncation_psi, truncation_cutoff)``, ``synthesis(ws, noise_mode)``,
 ``mapping.w_avg``), so the rest of the library treats our model and a user's
@@ -172,13 +174,26 @@ class ToRGB(nn.Module):
 
 
 class SynthesisBlock(nn.Module):
-    """One resolution: (upsampling conv +) conv, and an RGB output added to the skip."""
+    """One resolution: (upsampling conv +) conv, and its RGB output.
+
+    ``architecture="skip"`` (StyleGAN2's default): every block has an RGB output, added
+    to the upsampled image of the blocks before. ``"orig"``: only the last block has one.
+    """
 
     def __init__(
-        self, in_channels, out_channels, w_dim, resolution, img_channels, use_noise=True, pixel_norm=False
+        self,
+        in_channels,
+        out_channels,
+        w_dim,
+        resolution,
+        img_channels,
+        use_noise=True,
+        pixel_norm=False,
+        is_last=True,
+        architecture="skip",
     ):
         super().__init__()
-        self.resolution = resolution
+        self.resolution, self.architecture = resolution, architecture
         if in_channels == 0:  # the first block starts from a learned constant
             self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
             self.conv0 = None
@@ -195,9 +210,9 @@ class SynthesisBlock(nn.Module):
         self.conv1 = SynthesisLayer(
             out_channels, out_channels, w_dim, resolution, use_noise=use_noise, pixel_norm=pixel_norm
         )
-        self.torgb = ToRGB(out_channels, img_channels, w_dim)
+        self.torgb = ToRGB(out_channels, img_channels, w_dim) if is_last or architecture == "skip" else None
         self.num_conv = 1 if self.conv0 is None else 2
-        self.num_torgb = 1
+        self.num_torgb = 0 if self.torgb is None else 1
 
     def forward(self, x, img, ws, noise_mode):
         i = 0
@@ -207,6 +222,8 @@ class SynthesisBlock(nn.Module):
             x = self.conv0(x, ws[:, i], noise_mode)
             i += 1
         x = self.conv1(x, ws[:, i], noise_mode)
+        if self.torgb is None:
+            return x, img
         y = self.torgb(x, ws[:, i + 1])
         if img is not None:
             img = _upsample2x(img)
@@ -224,8 +241,11 @@ class SynthesisNetwork(nn.Module):
         channels: dict | None = None,  # feature maps per resolution (default: 128 → 32)
         use_noise: bool = True,  # per-pixel noise inputs (StyleGAN2's stochastic detail)
         pixel_norm: bool = False,  # normalize features at every pixel after each layer (not in StyleGAN2)
+        architecture: str = "skip",  # "skip": RGB output at every resolution, summed; "orig": last only
     ):
         super().__init__()
+        if architecture not in ("skip", "orig"):
+            raise ValueError(f"architecture must be 'skip' or 'orig', got {architecture!r}")
         log2 = int(np.log2(img_resolution))
         assert img_resolution == 2**log2 and img_resolution >= 4
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
@@ -238,7 +258,15 @@ class SynthesisNetwork(nn.Module):
         for res in resolutions:
             in_ch = 0 if res == 4 else channels[res // 2]
             block = SynthesisBlock(
-                in_ch, channels[res], w_dim, res, img_channels, use_noise=use_noise, pixel_norm=pixel_norm
+                in_ch,
+                channels[res],
+                w_dim,
+                res,
+                img_channels,
+                use_noise=use_noise,
+                pixel_norm=pixel_norm,
+                is_last=res == img_resolution,
+                architecture=architecture,
             )
             self.blocks.append(block)
             self.num_ws += block.num_conv
