@@ -4,11 +4,10 @@ Written from the StyleGAN2 paper (Karras et al., CVPR 2020): a mapping network t
 one style per synthesis layer (W+), modulated and demodulated convolutions,
 per-pixel noise, skip-connected RGB outputs (or, with ``architecture="orig"``, one RGB
 output at the end, NVIDIA's other option, which our shapes GAN uses) and equalized
-learning rate. It has the
-exact interface of NVIDIA's ``G_ema`` (constructor names, size attributes,
-``mapping(z, c, truncation_psi, truncation_cutoff)``, ``synthesis(ws, noise_mode)``,
-``mapping.w_avg``), so the rest of the library treats our model and a user's
-NVIDIA pickle the same way. Upsampling is bilinear rather than NVIDIA's FIR filter
+learning rate. It has the exact interface of NVIDIA's ``G_ema`` (constructor names,
+size attributes, ``mapping(z, c, truncation_psi, truncation_cutoff)``,
+``synthesis(ws, noise_mode)``, ``mapping.w_avg``), so the rest of the library treats
+our model and a user's NVIDIA pickle the same way. Upsampling is bilinear rather than NVIDIA's FIR filter
 (no custom ops), which is enough at 32–64 px.
 """
 
@@ -193,7 +192,7 @@ class SynthesisBlock(nn.Module):
         architecture="skip",
     ):
         super().__init__()
-        self.resolution, self.architecture = resolution, architecture
+        self.resolution = resolution
         if in_channels == 0:  # the first block starts from a learned constant
             self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
             self.conv0 = None
