@@ -7,8 +7,8 @@ output at the end, NVIDIA's other option, which our shapes GAN uses) and equaliz
 learning rate. It has the exact interface of NVIDIA's ``G_ema`` (constructor names,
 size attributes, ``mapping(z, c, truncation_psi, truncation_cutoff)``,
 ``synthesis(ws, noise_mode)``, ``mapping.w_avg``), so the rest of the library treats
-our model and a user's NVIDIA pickle the same way. Upsampling is bilinear rather than NVIDIA's FIR filter
-(no custom ops), which is enough at 32–64 px.
+our model and a user's NVIDIA pickle the same way. Upsampling is bilinear rather than
+NVIDIA's FIR filter (no custom ops), which is enough at 32–64 px.
 """
 
 from __future__ import annotations
