@@ -208,6 +208,8 @@ def _cmd_train_gan(args) -> int:
     for k, v in recipe.items():
         if not v > 0:
             raise ValueError(f"--{k.replace('_', '-')} must be > 0, got {v}")
+    if args.keep_every < 0:
+        raise ValueError(f"--keep-every must be >= 0 (0: no snapshots), got {args.keep_every}")
     if args.augment is not None:
         recipe["augment"] = args.augment
     cfg = TrainConfig(
@@ -226,6 +228,7 @@ def _cmd_train_gan(args) -> int:
         device=args.device,
         progress=not args.quiet,
         max_seconds=args.max_minutes * 60 if args.max_minutes else None,
+        keep_every=args.keep_every,
     )
     weights = export_generator(ckpt, out / f"shapes-{args.model}.pt", name=f"shapes-{args.model}")
     if not args.quiet:
@@ -425,6 +428,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument(
         "--max-minutes", type=float, default=None, help="stop (and save) after this long; rerun to go on"
+    )
+    p.add_argument(
+        "--keep-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also write the generator every N steps to OUT/snapshots/ (measure one with "
+        "sfvq probe-eval --gan builtin:PATH.pt); default: only at the end",
     )
     p.add_argument("--out", required=True, help="folder for checkpoints, sample grids and the weights")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -185,3 +185,16 @@ def test_benchmark_errors(tmp_path, capsys, argv, match):
     assert main(["benchmark", *argv, "--quick", "--json", str(tmp_path / "b.json")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("sfvq: error:") and match in err and "Traceback" not in err
+
+
+def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["train-gan", "--steps", "2", "--batch-size", "4", "--keep-every", "1", "-q", "--out", str(run)]
+    assert main(argv) == 0
+    snap = run / "snapshots" / "shapes-stylegan-000002.pt"
+    assert sorted(p.name for p in snap.parent.iterdir()) == ["shapes-stylegan-000001.pt", snap.name]
+    out = tmp_path / "w.npy"
+    assert main(["sample", "--gan", f"builtin:{snap}", "-n", "3", "--space", "w", "-q", "-o", str(out)]) == 0
+    assert np.load(out).shape == (3, 128)
+    bad = [*argv[:-2], "--keep-every", "-1", "--out", str(run)]
+    assert "--keep-every must be >= 0" in run_error(bad, capsys)

@@ -211,6 +211,33 @@ def test_training_steps_run_and_resume_identically(tmp_path):
         train_gan(tmp_path / "a", cfg, sample_every=0, progress=False)
 
 
+def test_snapshots_are_loadable_generators_and_survive_a_resume(tmp_path):
+    from sfvq_lib.gan.adapter import read_card
+    from sfvq_lib.gan.train import train_gan
+
+    cfg = _tiny_config(2)
+    cfg.discriminator_kwargs = {"channels": {16: 4, 8: 8, 4: 8}}
+    run = tmp_path / "run"
+    train_gan(run, cfg, checkpoint_every=1, sample_every=0, progress=False, keep_every=1)
+    cfg.steps = 4
+    ckpt = train_gan(run, cfg, checkpoint_every=1, sample_every=0, progress=False, keep_every=2)
+    shots = sorted(p.name for p in (run / "snapshots").iterdir())
+    assert shots == [f"shapes-stylegan-00000{i}.pt" for i in (1, 2, 4)]
+    ck = torch.load(ckpt, weights_only=True)
+    assert ck["D"]["from_rgb.weight"].shape[0] == 4  # the discriminator kwargs were used
+    spec = f"builtin:{run / 'snapshots' / 'shapes-stylegan-000004.pt'}"
+    g = load_generator(spec)
+    for k, v in ck["G_ema"].items():
+        assert torch.equal(g.G.state_dict()[k], v), k
+    assert read_card(spec)["steps"] == 4
+    early = load_generator(f"builtin:{run / 'snapshots' / 'shapes-stylegan-000001.pt'}")
+    assert any(not torch.equal(v, ck["G_ema"][k]) for k, v in early.G.state_dict().items())
+    with pytest.raises(ValueError, match="no weights file .*nope.pt"):
+        load_generator(f"builtin:{tmp_path / 'nope.pt'}")
+    with pytest.raises(ValueError, match="keep_every must be >= 0"):
+        train_gan(run, cfg, progress=False, keep_every=-1)
+
+
 def test_pixel_norm_keeps_features_at_unit_scale():
     from sfvq_lib.gan.stylegan import SynthesisLayer
 

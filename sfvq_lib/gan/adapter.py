@@ -8,7 +8,8 @@ truncation_cutoff)``, ``synthesis(ws, noise_mode=...)``, ``mapping.w_avg``).
 Specs:
 
 - ``builtin:NAME`` — one of this project's GANs, from ``data/gans/NAME.pt``
-  (weights-only file: state dict + constructor kwargs + format version).
+  (weights-only file: state dict + constructor kwargs + format version);
+  ``builtin:PATH.pt`` reads such a file from anywhere (e.g. a training snapshot).
 - ``nvidia:PATH.pkl`` — an NVIDIA StyleGAN2-ADA / StyleGAN3 network pickle (its
   ``G_ema``). Unpickling runs code stored in the file: load only files you trust.
   Needs NVIDIA's ``dnnlib`` and ``torch_utils`` packages: pass the folder of your
@@ -40,7 +41,7 @@ __all__ = ["BUILTIN_DIR", "GeneratorAdapter", "StyleGANAdapter", "load_generator
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "data" / "gans"
 _KIND = "sfvq_lib.gan"
 _FORMAT_VERSION = 1
-_SPEC_HELP = "use builtin:NAME, nvidia:PATH.pkl, biggan:DIR or python:MODULE:CALLABLE"
+_SPEC_HELP = "use builtin:NAME, builtin:PATH.pt, nvidia:PATH.pkl, biggan:DIR or python:MODULE:CALLABLE"
 
 
 def _as_float_tensor(x) -> Tensor:
@@ -250,9 +251,25 @@ def read_card(spec: str) -> dict:
 
     if not spec.startswith("builtin:"):
         return {"name": spec}
-    obj = load_checked(BUILTIN_DIR / f"{spec.partition(':')[2]}.pt", _KIND, _FORMAT_VERSION)
+    obj = load_checked(_builtin_path(spec.partition(":")[2]), _KIND, _FORMAT_VERSION)
     card = obj.get("extra", {}).get("card")
     return json.loads(card) if card else {"name": spec}
+
+
+def _builtin_path(rest: str) -> Path:
+    """``builtin:NAME`` → data/gans/NAME.pt; ``builtin:PATH.pt`` → that file."""
+    if rest.endswith(".pt"):
+        path = Path(rest).expanduser()
+        if not path.is_file():
+            raise ValueError(f"no weights file {path} (builtin:PATH.pt names one written by sfvq train-gan)")
+        return path
+    path = BUILTIN_DIR / f"{rest}.pt"
+    if not path.is_file():
+        known = sorted(p.stem for p in BUILTIN_DIR.glob("*.pt")) if BUILTIN_DIR.is_dir() else []
+        raise ValueError(
+            f"no built-in GAN {rest!r} (its weights would be {path}); available: {known or 'none yet'}"
+        )
+    return path
 
 
 def _load_builtin_file(path: Path):
@@ -330,13 +347,7 @@ def load_generator(spec: str, device="cpu", nvidia_repo=None, batch_size: int = 
         raise ValueError(f"unknown GAN spec {spec!r}: {_SPEC_HELP}")
     kind, _, rest = spec.partition(":")
     if kind == "builtin":
-        path = BUILTIN_DIR / f"{rest}.pt"
-        if not path.is_file():
-            known = sorted(p.stem for p in BUILTIN_DIR.glob("*.pt")) if BUILTIN_DIR.is_dir() else []
-            raise ValueError(
-                f"no built-in GAN {rest!r} (its weights would be {path}); available: {known or 'none yet'}"
-            )
-        G, arch, extra = _load_builtin_file(path)
+        G, arch, extra = _load_builtin_file(_builtin_path(rest))
         if arch == "biggan":
             return BigGANAdapter(
                 G, name=spec, device=device, batch_size=batch_size, class_names=extra.get("class_names")

@@ -11,6 +11,12 @@ moving average of the generator (``G_ema``), which is the model we ship.
 Training state is saved atomically every ``checkpoint_every`` steps; running the same
 command again continues from the last checkpoint. Every random draw is derived from
 ``(seed, step)``, so a resumed run is the same as an uninterrupted one.
+
+GAN training does not improve monotonically: on the shapes data a factor's
+distribution can collapse and recover from one thousand steps to the next. So
+``keep_every`` also writes the EMA generator every that many steps to
+``OUT/snapshots/`` as a shippable weights file, to be measured
+(``sfvq probe-eval --gan builtin:PATH.pt``) and chosen from.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .._validation import check_device
+from .._validation import check_device, check_int
 from ..data import SHAPES, ShapesDataset
 from ..images import image_grid, save_png
 from ..io import atomic_save, load_checked
@@ -75,6 +81,8 @@ class TrainConfig:
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
     generator_kwargs: dict | None = None
+    # extra discriminator constructor arguments (e.g. ``channels``); None: its defaults
+    discriminator_kwargs: dict | None = None
 
     def __post_init__(self):
         if self.model not in _MODELS:
@@ -82,6 +90,8 @@ class TrainConfig:
         check_policy(self.augment)
         if self.generator_kwargs is None:
             self.generator_kwargs = copy.deepcopy(_STYLEGAN_KWARGS) if self.model == "stylegan" else {}
+        if self.discriminator_kwargs is None:
+            self.discriminator_kwargs = {}
 
     @property
     def n_classes(self) -> int:
@@ -118,12 +128,15 @@ def train_gan(
     sample_every: int = 1000,
     progress: bool = True,
     max_seconds: float | None = None,
+    keep_every: int = 0,
 ) -> Path:
     """Train (or continue training) a GAN in ``out_dir``; returns the checkpoint path.
 
     ``max_seconds`` stops after that much wall time (saving first), so a long run can
-    be done in chunks: call again to continue.
+    be done in chunks: call again to continue. ``keep_every > 0`` writes the EMA
+    generator every that many steps to ``out_dir/snapshots/shapes-MODEL-STEP.pt``.
     """
+    check_int(keep_every, "keep_every", minimum=0)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     dev = check_device(device)
@@ -134,7 +147,8 @@ def train_gan(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)  # the same initial weights for the same seed
         G = build(**cfg.generator_init()).to(dev)
-        D = Discriminator(img_resolution=cfg.resolution, c_dim=cfg.n_classes).to(dev)
+        D = Discriminator(img_resolution=cfg.resolution, c_dim=cfg.n_classes, **cfg.discriminator_kwargs)
+        D = D.to(dev)
     G_ema = build(**cfg.generator_init()).to(dev).eval().requires_grad_(False)
     G_ema.load_state_dict(G.state_dict())
     r1_ratio = cfg.r1_every / (cfg.r1_every + 1)  # lazy regularisation: adjust Adam for D
@@ -246,6 +260,10 @@ def train_gan(
             bar.update()
             if sample_every and step % sample_every == 0:
                 _save_grid(_adapter(G_ema, cfg.model), out_dir / f"samples-{step:06d}.png", cfg.seed)
+            if keep_every and step % keep_every == 0:  # before the checkpoint: never skipped on resume
+                name = f"shapes-{cfg.model}"
+                snapshot = out_dir / "snapshots" / f"{name}-{step:06d}.pt"
+                _write_generator(G_ema, cfg, step, wall, snapshot, name)
             if step % checkpoint_every == 0 or step == cfg.steps:
                 save()
             if max_seconds is not None and time.perf_counter() - start > max_seconds:
@@ -298,6 +316,10 @@ def export_generator(checkpoint, path, name: str, extra: dict | None = None) -> 
     cfg = TrainConfig(**ck["config"])
     G = _MODELS[cfg.model](**cfg.generator_init())
     G.load_state_dict(ck["G_ema"])
+    return _write_generator(G, cfg, ck["step"], ck["wall_seconds"], path, name, extra)
+
+
+def _write_generator(G, cfg: TrainConfig, step: int, wall: float, path, name: str, extra=None) -> Path:
     described = {
         "stylegan": "StyleGAN2-style (sfvq_lib.gan.stylegan.Generator)",
         "biggan": "BigGAN-style, class-conditional on the shape (sfvq_lib.gan.biggan.BigGAN)",
@@ -305,9 +327,9 @@ def export_generator(checkpoint, path, name: str, extra: dict | None = None) -> 
     card = {
         "name": name,
         "architecture": described[cfg.model],
-        "config": ck["config"],
-        "steps": ck["step"],
-        "wall_seconds": round(ck["wall_seconds"], 1),
+        "config": asdict(cfg),
+        "steps": step,
+        "wall_seconds": round(wall, 1),
         "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
         "parameters": sum(p.numel() for p in G.parameters()),
         **(extra or {}),
@@ -315,5 +337,5 @@ def export_generator(checkpoint, path, name: str, extra: dict | None = None) -> 
     extra = {"card": json.dumps(card)}
     if cfg.model == "biggan":
         extra["class_names"] = list(SHAPES)
-    out = save_builtin(G, cfg.generator_init(), path, architecture=cfg.model, extra=extra)
-    return out
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return save_builtin(G, cfg.generator_init(), path, architecture=cfg.model, extra=extra)
