@@ -131,8 +131,8 @@ def study_parameters(**given) -> dict:
 def gan_slug(spec: str) -> str:
     """A folder-safe name for a spec (``builtin:shapes-stylegan`` → ``shapes-stylegan``)."""
     kind, _, rest = spec.partition(":")
-    if kind in ("nvidia", "biggan"):
-        rest = Path(rest.rstrip("/")).name.removesuffix(".pkl")
+    if kind in ("nvidia", "biggan") or (kind == "builtin" and rest.endswith(".pt")):
+        rest = Path(rest.rstrip("/")).name.removesuffix(".pkl").removesuffix(".pt")
     name = rest if kind == "builtin" else f"{kind}-{rest}"
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     if not slug:
@@ -152,11 +152,11 @@ def _hash_files(h, folder: Path) -> None:
 
 def _generator_files(spec: str) -> list[Path]:
     """The files a generator spec is read from (a retrained GAN must re-run its chapters)."""
-    from .gan.adapter import BUILTIN_DIR
+    from .gan.adapter import builtin_file
 
     kind, _, rest = spec.partition(":")
     if kind == "builtin":
-        return [BUILTIN_DIR / f"{rest}.pt"]
+        return [builtin_file(rest)]
     if kind == "nvidia":
         return [Path(rest)]
     if kind == "biggan":

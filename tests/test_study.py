@@ -42,6 +42,7 @@ def test_slugs():
     assert study.gan_slug("nvidia:/models/ffhq-1024.pkl") == "nvidia-ffhq-1024"
     assert study.gan_slug("biggan:/models/biggan-deep-128/") == "biggan-biggan-deep-128"
     assert study.gan_slug(FAKE) == "python-tests-fake-nvidia-make"
+    assert study.gan_slug("builtin:run/snapshots/shapes-stylegan-002000.pt") == "shapes-stylegan-002000"
 
 
 def test_missing_artifact_names_the_chapter(tmp_path):
@@ -145,3 +146,9 @@ def test_a_retrained_generator_reruns_its_chapters(tmp_path):
     a = study._cache_key(nb, {**params, "gan": f"nvidia:{weights}"}, [])
     weights.write_bytes(b"two")  # the same spec, other weights
     assert study._cache_key(nb, {**params, "gan": f"nvidia:{weights}"}, []) not in (a, key)
+    snapshot = tmp_path / "shapes-stylegan-000500.pt"  # builtin:PATH.pt: that file counts
+    assert study._generator_files(f"builtin:{snapshot}") == [snapshot]
+    snapshot.write_bytes(b"one")
+    b = study._cache_key(nb, {**params, "gan": f"builtin:{snapshot}"}, [])
+    snapshot.write_bytes(b"two")
+    assert study._cache_key(nb, {**params, "gan": f"builtin:{snapshot}"}, []) != b

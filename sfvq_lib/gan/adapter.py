@@ -256,14 +256,18 @@ def read_card(spec: str) -> dict:
     return json.loads(card) if card else {"name": spec}
 
 
+def builtin_file(rest: str) -> Path:
+    """The weights file of ``builtin:REST``: data/gans/NAME.pt for a NAME, else the PATH.pt given."""
+    return Path(rest).expanduser() if rest.endswith(".pt") else BUILTIN_DIR / f"{rest}.pt"
+
+
 def _builtin_path(rest: str) -> Path:
-    """``builtin:NAME`` → data/gans/NAME.pt; ``builtin:PATH.pt`` → that file."""
+    """`builtin_file`, checked: a clear error when there is no such file."""
+    path = builtin_file(rest)
     if rest.endswith(".pt"):
-        path = Path(rest).expanduser()
         if not path.is_file():
             raise ValueError(f"no weights file {path} (builtin:PATH.pt names one written by sfvq train-gan)")
         return path
-    path = BUILTIN_DIR / f"{rest}.pt"
     if not path.is_file():
         known = sorted(p.stem for p in BUILTIN_DIR.glob("*.pt")) if BUILTIN_DIR.is_dir() else []
         raise ValueError(
