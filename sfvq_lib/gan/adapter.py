@@ -264,16 +264,14 @@ def builtin_file(rest: str) -> Path:
 def _builtin_path(rest: str) -> Path:
     """`builtin_file`, checked: a clear error when there is no such file."""
     path = builtin_file(rest)
-    if rest.endswith(".pt"):
-        if not path.is_file():
-            raise ValueError(f"no weights file {path} (builtin:PATH.pt names one written by sfvq train-gan)")
+    if path.is_file():
         return path
-    if not path.is_file():
-        known = sorted(p.stem for p in BUILTIN_DIR.glob("*.pt")) if BUILTIN_DIR.is_dir() else []
-        raise ValueError(
-            f"no built-in GAN {rest!r} (its weights would be {path}); available: {known or 'none yet'}"
-        )
-    return path
+    if rest.endswith(".pt"):
+        raise ValueError(f"no weights file {path} (builtin:PATH.pt names one written by sfvq train-gan)")
+    known = sorted(p.stem for p in BUILTIN_DIR.glob("*.pt")) if BUILTIN_DIR.is_dir() else []
+    raise ValueError(
+        f"no built-in GAN {rest!r} (its weights would be {path}); available: {known or 'none yet'}"
+    )
 
 
 def _load_builtin_file(path: Path):

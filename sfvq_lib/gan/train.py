@@ -141,6 +141,9 @@ def train_gan(
     out_dir.mkdir(parents=True, exist_ok=True)
     dev = check_device(device)
     ckpt_path = out_dir / "checkpoint.pt"
+    snapshots = out_dir / "snapshots"
+    if keep_every:
+        snapshots.mkdir(exist_ok=True)
     cfg = config or TrainConfig()
     build = _MODELS[cfg.model]
 
@@ -262,8 +265,7 @@ def train_gan(
                 _save_grid(_adapter(G_ema, cfg.model), out_dir / f"samples-{step:06d}.png", cfg.seed)
             if keep_every and step % keep_every == 0:  # before the checkpoint: never skipped on resume
                 name = f"shapes-{cfg.model}"
-                snapshot = out_dir / "snapshots" / f"{name}-{step:06d}.pt"
-                _write_generator(G_ema, cfg, step, wall, snapshot, name)
+                _write_generator(G_ema, cfg, step, wall, snapshots / f"{name}-{step:06d}.pt", name)
             if step % checkpoint_every == 0 or step == cfg.steps:
                 save()
             if max_seconds is not None and time.perf_counter() - start > max_seconds:
@@ -337,5 +339,4 @@ def _write_generator(G, cfg: TrainConfig, step: int, wall: float, path, name: st
     extra = {"card": json.dumps(card)}
     if cfg.model == "biggan":
         extra["class_names"] = list(SHAPES)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
     return save_builtin(G, cfg.generator_init(), path, architecture=cfg.model, extra=extra)
