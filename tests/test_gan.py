@@ -258,12 +258,13 @@ def test_sigterm_stops_training_with_a_checkpoint(tmp_path, monkeypatch):
 
     def sample_then_terminate(self, n, seed=None):
         calls.append(n)
-        if len(calls) == 3:  # inside the training loop: as if `kill` came now
+        if len(calls) == 3:  # inside the training loop (step 2's batch, rendered ahead): `kill` now
             os.kill(os.getpid(), signal.SIGTERM)
         return sample(self, n, seed=seed)
 
     monkeypatch.setattr(ShapesDataset, "sample", sample_then_terminate)
     with pytest.raises(KeyboardInterrupt):
         train_gan(tmp_path / "run", _tiny_config(100), checkpoint_every=10**9, sample_every=0, progress=False)
-    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 2
+    # the batch renderer runs a step ahead, in a thread: the signal lands in step 1 or 2
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] in (1, 2)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler was put back

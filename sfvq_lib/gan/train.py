@@ -27,6 +27,7 @@ import platform
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -198,6 +199,10 @@ def train_gan(
     rng_guard = torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else [])
     rng_guard.__enter__()  # the per-step seeding below leaves the caller's RNG alone
     old_term = _stop_on_sigterm()
+    # the next step's real batch is rendered in a thread while this step trains (on a GPU the
+    # CPU rendering would otherwise be the bottleneck); seeded by step, so nothing changes
+    renderer = ThreadPoolExecutor(1)
+    next_batch = renderer.submit(ds.sample, bs, [cfg.seed, step])
     try:
         while step < cfg.steps:
             t0 = time.perf_counter()
@@ -210,7 +215,9 @@ def train_gan(
             def score(images, c, aug_gen=aug_gen):  # D, behind the same kind of augmentation
                 return D(diff_augment(images, policy, aug_gen) if policy else images, c)
 
-            real, factors = ds.sample(bs, seed=[cfg.seed, step])
+            real, factors = next_batch.result()
+            if step + 1 < cfg.steps:
+                next_batch = renderer.submit(ds.sample, bs, [cfg.seed, step + 1])
             real = torch.from_numpy(real).to(dev)
             z = torch.randn(bs, cfg.z_dim, generator=gen).to(dev)
             c_real = c_fake = None
@@ -275,6 +282,7 @@ def train_gan(
         save()
         raise
     finally:
+        renderer.shutdown(cancel_futures=True)
         bar.close()
         rng_guard.__exit__(None, None, None)
         if old_term is not None:
@@ -321,6 +329,11 @@ def export_generator(checkpoint, path, name: str, extra: dict | None = None) -> 
     return _write_generator(G, cfg, ck["step"], ck["wall_seconds"], path, name, extra)
 
 
+def _hardware(device: torch.device) -> str:
+    cpu = f"{platform.machine()}, {torch.get_num_threads()} torch threads"
+    return f"{torch.cuda.get_device_name(device)} ({cpu})" if device.type == "cuda" else cpu
+
+
 def _write_generator(G, cfg: TrainConfig, step: int, wall: float, path, name: str, extra=None) -> Path:
     described = {
         "stylegan": "StyleGAN2-style (sfvq_lib.gan.stylegan.Generator)",
@@ -332,7 +345,7 @@ def _write_generator(G, cfg: TrainConfig, step: int, wall: float, path, name: st
         "config": asdict(cfg),
         "steps": step,
         "wall_seconds": round(wall, 1),
-        "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "hardware": _hardware(next(G.parameters()).device),
         "parameters": sum(p.numel() for p in G.parameters()),
         **(extra or {}),
     }
