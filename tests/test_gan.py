@@ -251,20 +251,19 @@ def test_sigterm_stops_training_with_a_checkpoint(tmp_path, monkeypatch):
     import os
     import signal
 
-    from sfvq_lib.data import ShapesDataset
-    from sfvq_lib.gan.train import train_gan
+    from sfvq_lib.gan import train
 
-    sample, calls = ShapesDataset.sample, []
+    batch_rng = train._batch_rng
 
-    def sample_then_terminate(self, n, seed=None):
-        calls.append(n)
-        if len(calls) == 3:  # inside the training loop (step 2's batch, rendered ahead): `kill` now
+    def rng_then_terminate(seed, step, stream):
+        if (step, stream) == (2, 0):  # the start of step 2, in the training loop: `kill` now
             os.kill(os.getpid(), signal.SIGTERM)
-        return sample(self, n, seed=seed)
+        return batch_rng(seed, step, stream)
 
-    monkeypatch.setattr(ShapesDataset, "sample", sample_then_terminate)
+    monkeypatch.setattr(train, "_batch_rng", rng_then_terminate)
     with pytest.raises(KeyboardInterrupt):
-        train_gan(tmp_path / "run", _tiny_config(100), checkpoint_every=10**9, sample_every=0, progress=False)
-    # the batch renderer runs a step ahead, in a thread: the signal lands in step 1 or 2
-    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] in (1, 2)
+        train.train_gan(
+            tmp_path / "run", _tiny_config(100), checkpoint_every=10**9, sample_every=0, progress=False
+        )
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 2
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler was put back
