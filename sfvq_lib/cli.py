@@ -204,7 +204,9 @@ def _cmd_train_gan(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file: give a folder")
-    recipe = {k: v for k, v in (("lr", args.lr), ("r1_gamma", args.r1_gamma)) if v is not None}
+    recipe = {
+        k: v for k, v in (("lr", args.lr), ("d_lr", args.d_lr), ("r1_gamma", args.r1_gamma)) if v is not None
+    }
     for k, v in recipe.items():
         if not v > 0:
             raise ValueError(f"--{k.replace('_', '-')} must be > 0, got {v}")
@@ -212,6 +214,16 @@ def _cmd_train_gan(args) -> int:
         raise ValueError(f"--keep-every must be >= 0 (0: no snapshots), got {args.keep_every}")
     if args.augment is not None:
         recipe["augment"] = args.augment
+    if args.shape_aux is not None:
+        if not args.shape_aux >= 0:
+            raise ValueError(f"--shape-aux must be >= 0 (0: none), got {args.shape_aux}")
+        recipe["shape_aux"] = args.shape_aux
+    if args.d_warmup:
+        if args.d_warmup < 0:
+            raise ValueError(f"--d-warmup must be >= 0 (0: none), got {args.d_warmup}")
+        if not recipe.get("shape_aux"):
+            raise ValueError("--d-warmup trains D's shape head: give --shape-aux too")
+        recipe["d_warmup"] = args.d_warmup
     cfg = TrainConfig(
         model=args.model,
         steps=args.steps,
@@ -419,7 +431,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution", type=int, default=32, help="image size, 32 or 64 (default 32)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: the recipe's)")
+    p.add_argument("--d-lr", type=float, default=None, help="discriminator's learning rate (default: --lr's)")
     p.add_argument("--r1-gamma", type=float, default=None, help="R1 weight (default: the recipe's)")
+    p.add_argument(
+        "--shape-aux",
+        type=float,
+        default=None,
+        help="weight of G's auxiliary shape loss from a classifier head on D (default: the recipe's)",
+    )
+    p.add_argument(
+        "--d-warmup",
+        type=int,
+        default=0,
+        help="first train D's shape head on real renders for this many steps (needs --shape-aux)",
+    )
     p.add_argument(
         "--augment",
         default=None,

@@ -198,3 +198,6 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert np.load(out).shape == (3, 128)
     bad = [*argv[:-2], "--keep-every", "-1", "--out", str(run)]
     assert "--keep-every must be >= 0" in run_error(bad, capsys)
+    assert "--d-lr must be > 0" in run_error(
+        [*argv[:-2], "--d-lr", "0", "--out", str(tmp_path / "r2")], capsys
+    )

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -217,6 +219,7 @@ def test_snapshots_are_loadable_generators_and_survive_a_resume(tmp_path):
 
     cfg = _tiny_config(2)
     cfg.discriminator_kwargs = {"channels": {16: 4, 8: 8, 4: 8}}
+    cfg.d_lr = 4 * cfg.lr  # two time-scales
     run = tmp_path / "run"
     train_gan(run, cfg, checkpoint_every=1, sample_every=0, progress=False, keep_every=1)
     cfg.steps = 4
@@ -225,6 +228,9 @@ def test_snapshots_are_loadable_generators_and_survive_a_resume(tmp_path):
     assert shots == [f"shapes-stylegan-00000{i}.pt" for i in (1, 2, 4)]
     ck = torch.load(ckpt, weights_only=True)
     assert ck["D"]["from_rgb.weight"].shape[0] == 4  # the discriminator kwargs were used
+    lazy = cfg.r1_every / (cfg.r1_every + 1)
+    assert ck["opt_g"]["param_groups"][0]["lr"] == cfg.lr
+    assert ck["opt_d"]["param_groups"][0]["lr"] == pytest.approx(4 * cfg.lr * lazy)
     spec = f"builtin:{run / 'snapshots' / 'shapes-stylegan-000004.pt'}"
     g = load_generator(spec)
     for k, v in ck["G_ema"].items():
@@ -267,3 +273,60 @@ def test_sigterm_stops_training_with_a_checkpoint(tmp_path, monkeypatch):
         )
     assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["step"] == 2
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler was put back
+
+
+def test_shape_loss_rewards_clear_and_balanced_shapes():
+    from sfvq_lib.gan.train import _shape_loss
+
+    clear = torch.eye(4).repeat(2, 1) * 20  # each image one shape, every shape as often
+    assert float(_shape_loss(clear, None)) == pytest.approx(-math.log(4), abs=1e-6)
+    one_shape = torch.zeros(8, 4)
+    one_shape[:, 0] = 20  # clear, but always the same shape
+    unsure = torch.zeros(8, 4)  # every shape equally likely for every image
+    assert float(_shape_loss(one_shape, None)) > -math.log(4) + 1
+    assert float(_shape_loss(unsure, None)) > -math.log(4) + 1
+    c = torch.nn.functional.one_hot(torch.arange(8) % 4, 4).float()  # conditional: the asked-for class
+    assert float(_shape_loss(clear, c)) < 1e-6 < float(_shape_loss(clear.roll(1, 1), c))
+
+
+@pytest.mark.parametrize("model", ["stylegan", "biggan"])
+def test_training_with_the_shape_head(tmp_path, model):
+    from sfvq_lib.gan.train import train_gan
+
+    cfg = _tiny_config(2)
+    cfg.shape_aux = 1.0
+    if model == "biggan":
+        cfg.model, cfg.generator_kwargs = "biggan", {"embed_dim": 8, "channels": {4: 16, 8: 16, 16: 8}}
+    ck = torch.load(
+        train_gan(tmp_path, cfg, checkpoint_every=1, sample_every=0, progress=False), weights_only=True
+    )
+    assert ck["D"]["aux.weight"].shape[0] == 4 and ck["step"] == 2
+    assert all(torch.isfinite(torch.tensor([r["loss_g"], r["loss_d"]])).all() for r in ck["log"])
+
+
+def test_discriminator_warm_up_fits_the_shapes_it_is_shown():
+    from sfvq_lib.data import ShapesDataset
+    from sfvq_lib.gan.stylegan import Discriminator
+    from sfvq_lib.gan.train import TrainConfig, _warm_up_discriminator
+
+    cfg = TrainConfig(batch_size=8, shape_aux=1.0, d_warmup=40, d_warmup_lr=5e-3, augment="")
+    torch.manual_seed(0)
+    D = Discriminator(img_resolution=16, channels={16: 8, 8: 16, 4: 16}, aux_classes=4)
+    batch = ShapesDataset(16).sample(8, [cfg.seed, 0, 1])
+
+    class OneBatch:  # the same 8 images at every step: the warm-up must fit them
+        def sample(self, n, seed):
+            assert n == 8
+            return batch
+
+    x, y = torch.from_numpy(batch[0]), torch.from_numpy(batch[1]["shape"]).long()
+
+    def loss():
+        with torch.no_grad():
+            return float(torch.nn.functional.cross_entropy(D(x, aux=True)[1], y))
+
+    before = loss()
+    _warm_up_discriminator(D, OneBatch(), cfg, torch.device("cpu"), progress=False)
+    assert loss() < 0.5 * before
+    with pytest.raises(ValueError, match="needs shape_aux"):
+        TrainConfig(d_warmup=10)

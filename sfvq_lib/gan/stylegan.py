@@ -313,11 +313,18 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """A residual discriminator with equalized learning rate and minibatch std.
 
-    With ``c_dim > 0`` it is class-conditional by projection (Miyato & Koyama 2018).
+    With ``c_dim > 0`` it is class-conditional by projection (Miyato & Koyama 2018). With
+    ``aux_classes > 0`` it also has a classifier head on the same features (AC-GAN, Odena et
+    al. 2017): ``forward(img, c, aux=True)`` returns ``(score, class_logits)``.
     """
 
     def __init__(
-        self, img_resolution: int = 32, img_channels: int = 3, c_dim: int = 0, channels: dict | None = None
+        self,
+        img_resolution: int = 32,
+        img_channels: int = 3,
+        c_dim: int = 0,
+        channels: dict | None = None,
+        aux_classes: int = 0,
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
@@ -333,8 +340,10 @@ class Discriminator(nn.Module):
         self.out = FullyConnected(ch[4], 1)
         if c_dim > 0:
             self.embed = FullyConnected(c_dim, ch[4])
+        if aux_classes > 0:
+            self.aux = FullyConnected(ch[4], aux_classes)
 
-    def forward(self, img: Tensor, c: Tensor | None = None) -> Tensor:
+    def forward(self, img: Tensor, c: Tensor | None = None, aux: bool = False):
         img = img.contiguous(memory_format=torch.channels_last)  # faster CPU convolutions
         x = _lrelu(self.from_rgb(img))
         for block in self.blocks:
@@ -350,6 +359,8 @@ class Discriminator(nn.Module):
         if self.c_dim > 0:
             assert c is not None, "a conditional discriminator needs c"
             score = score + (self.embed(c.to(h.dtype)) * h).sum(1, keepdim=True) / math.sqrt(h.shape[1])
+        if aux:
+            return score, self.aux(h)
         return score
 
 

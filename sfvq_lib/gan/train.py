@@ -73,12 +73,25 @@ class TrainConfig:
     batch_size: int = 32
     steps: int = 20000
     lr: float = 0.001
+    # the discriminator's Adam learning rate; None: ``lr`` (two time-scales, Heusel et al. 2017)
+    d_lr: float | None = None
     r1_gamma: float = 0.1
     r1_every: int = 16
     style_mixing: float = 0.9  # StyleGAN only
     ema_images: int = 10000  # half-life of the EMA of G, in images
     ema_rampup: float = 0.05  # EMA half-life ≤ this fraction of the images seen so far
     augment: str = "translation,cutout"  # DiffAugment of D's input ("" for none)
+    # weight of an auxiliary shape loss for G (0: none). D gets a classifier head trained on the
+    # real images' shapes (AC-GAN, Odena et al. 2017); G is pushed to make images it classifies:
+    # as the class asked for (BigGAN), or confidently, and with all shapes equally often
+    # (unconditional StyleGAN; CatGAN, Springenberg 2016)
+    shape_aux: float = 0.0
+    # with ``shape_aux``: first train D's body and classifier head on real shapes for this many
+    # steps (Adam at ``d_warmup_lr``), so that D can tell the shapes apart from the start.
+    # Measured (StyleGAN D, batch 32): held-out shape accuracy 0.59 / 0.98 after 1,000 steps
+    # at lr 2e-3 / 5e-3; inside a GAN at the recipe's lr it stayed near chance for 1,500 steps
+    d_warmup: int = 0
+    d_warmup_lr: float = 0.005
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
     generator_kwargs: dict | None = None
@@ -89,6 +102,9 @@ class TrainConfig:
         if self.model not in _MODELS:
             raise ValueError(f"model={self.model!r} is not one of {sorted(_MODELS)}")
         check_policy(self.augment)
+        check_int(self.d_warmup, "d_warmup", minimum=0)
+        if self.d_warmup and not self.shape_aux:
+            raise ValueError("d_warmup trains D's shape head: it needs shape_aux > 0")
         if self.generator_kwargs is None:
             self.generator_kwargs = copy.deepcopy(_STYLEGAN_KWARGS) if self.model == "stylegan" else {}
         if self.discriminator_kwargs is None:
@@ -110,6 +126,40 @@ def _batch_rng(seed: int, step: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(
         int(np.random.SeedSequence([seed, step, stream]).generate_state(1)[0])
     )
+
+
+def _shape_loss(logits: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+    """G's auxiliary shape loss on D's class logits for its images.
+
+    With the class ``c`` asked for (one-hot): cross-entropy to it (AC-GAN). Without: the mean
+    entropy of each image's class distribution minus the entropy of the batch's mean one
+    (CatGAN), i.e. every image one clear shape, and all shapes as often.
+    """
+    if c is not None:
+        return F.cross_entropy(logits, c.argmax(1))
+    p = logits.softmax(1)
+    logp = logits.log_softmax(1)
+    mean = p.mean(0)
+    return -(p * logp).sum(1).mean() + (mean * mean.clamp_min(1e-12).log()).sum()
+
+
+def _warm_up_discriminator(D, ds, cfg: TrainConfig, dev, progress: bool) -> None:
+    """Train D's body and shape head as a plain classifier of real renders (seeded by step)."""
+    opt = torch.optim.Adam(D.parameters(), lr=cfg.d_warmup_lr, betas=(0.9, 0.99))
+    policy = check_policy(cfg.augment)
+    for i in tqdm(range(cfg.d_warmup), desc="warm up D", unit="step", disable=not progress):
+        real, factors = ds.sample(cfg.batch_size, [cfg.seed, i, 1])
+        real = torch.from_numpy(real).to(dev)
+        if policy:
+            real = diff_augment(real, policy, _batch_rng(cfg.seed, i, 3))
+        c = None
+        shape = torch.from_numpy(factors["shape"]).long().to(dev)
+        if cfg.n_classes:
+            c = F.one_hot(shape, cfg.n_classes).float()
+        loss = F.cross_entropy(D(real, c, aux=True)[1], shape)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
 
 
 def _ws_with_mixing(G, z, prob, gen) -> torch.Tensor:
@@ -151,13 +201,18 @@ def train_gan(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)  # the same initial weights for the same seed
         G = build(**cfg.generator_init()).to(dev)
-        D = Discriminator(img_resolution=cfg.resolution, c_dim=cfg.n_classes, **cfg.discriminator_kwargs)
+        aux = len(SHAPES) if cfg.shape_aux else 0
+        D = Discriminator(
+            img_resolution=cfg.resolution, c_dim=cfg.n_classes, aux_classes=aux, **cfg.discriminator_kwargs
+        )
         D = D.to(dev)
     G_ema = build(**cfg.generator_init()).to(dev).eval().requires_grad_(False)
     G_ema.load_state_dict(G.state_dict())
     r1_ratio = cfg.r1_every / (cfg.r1_every + 1)  # lazy regularisation: adjust Adam for D
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.0, 0.99), eps=1e-8)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr * r1_ratio, betas=(0.0, 0.99**r1_ratio), eps=1e-8)
+    opt_d = torch.optim.Adam(
+        D.parameters(), lr=(cfg.d_lr or cfg.lr) * r1_ratio, betas=(0.0, 0.99**r1_ratio), eps=1e-8
+    )
     step, wall, log = 0, 0.0, []
     if ckpt_path.exists():
         ck = load_checked(ckpt_path, _CKPT_KIND, 1, fix="delete it to start over")
@@ -172,6 +227,10 @@ def train_gan(
         opt_g.load_state_dict(ck["opt_g"])
         opt_d.load_state_dict(ck["opt_d"])
         step, wall, log = ck["step"], ck["wall_seconds"], ck["log"]
+
+    ds = ShapesDataset(cfg.resolution)
+    if step == 0 and cfg.d_warmup:
+        _warm_up_discriminator(D, ds, cfg, dev, progress)
 
     def save():
         atomic_save(
@@ -191,7 +250,6 @@ def train_gan(
             ckpt_path,
         )
 
-    ds = ShapesDataset(cfg.resolution)
     bs = cfg.batch_size
     policy = check_policy(cfg.augment)
     start = time.perf_counter()
@@ -212,17 +270,18 @@ def train_gan(
             )  # layer noise
             aug_gen = _batch_rng(cfg.seed, step, 2)
 
-            def score(images, c, aug_gen=aug_gen):  # D, behind the same kind of augmentation
-                return D(diff_augment(images, policy, aug_gen) if policy else images, c)
+            def score(images, c, aux=False, aug_gen=aug_gen):  # D, behind the same kind of augmentation
+                return D(diff_augment(images, policy, aug_gen) if policy else images, c, aux=aux)
 
             real, factors = next_batch.result()
             if step + 1 < cfg.steps:
                 next_batch = renderer.submit(ds.sample, bs, [cfg.seed, step + 1])
             real = torch.from_numpy(real).to(dev)
+            shape_real = torch.from_numpy(factors["shape"]).long().to(dev)
             z = torch.randn(bs, cfg.z_dim, generator=gen).to(dev)
             c_real = c_fake = None
             if cfg.n_classes:  # class-conditional: the shape is the class
-                c_real = F.one_hot(torch.from_numpy(factors["shape"]).long(), cfg.n_classes).float().to(dev)
+                c_real = F.one_hot(shape_real, cfg.n_classes).float()
                 c_fake = F.one_hot(torch.randint(cfg.n_classes, (bs,), generator=gen), cfg.n_classes)
                 c_fake = c_fake.float().to(dev)
 
@@ -233,7 +292,11 @@ def train_gan(
                 fake = G(z, c_fake)
             else:
                 fake = G.synthesis(_ws_with_mixing(G, z, cfg.style_mixing, gen))
-            loss_g = F.softplus(-score(fake, c_fake)).mean()
+            if cfg.shape_aux:
+                s_fake, logits = score(fake, c_fake, aux=True)
+                loss_g = F.softplus(-s_fake).mean() + cfg.shape_aux * _shape_loss(logits, c_fake)
+            else:
+                loss_g = F.softplus(-score(fake, c_fake)).mean()
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
@@ -241,7 +304,12 @@ def train_gan(
             # discriminator: logistic loss, lazy R1 on real images
             G.requires_grad_(False)
             D.requires_grad_(True)
-            loss_d = F.softplus(score(fake.detach(), c_fake)).mean() + F.softplus(-score(real, c_real)).mean()
+            loss_d = F.softplus(score(fake.detach(), c_fake)).mean()
+            if cfg.shape_aux:
+                s_real, logits = score(real, c_real, aux=True)
+                loss_d = loss_d + F.softplus(-s_real).mean() + F.cross_entropy(logits, shape_real)
+            else:
+                loss_d = loss_d + F.softplus(-score(real, c_real)).mean()
             if cfg.r1_gamma > 0 and step % cfg.r1_every == 0:
                 real_r = real.detach().requires_grad_(True)
                 (grad,) = torch.autograd.grad(score(real_r, c_real).sum(), real_r, create_graph=True)
