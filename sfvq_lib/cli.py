@@ -214,16 +214,9 @@ def _cmd_train_gan(args) -> int:
         raise ValueError(f"--keep-every must be >= 0 (0: no snapshots), got {args.keep_every}")
     if args.augment is not None:
         recipe["augment"] = args.augment
-    if args.shape_aux is not None:
-        if not args.shape_aux >= 0:
-            raise ValueError(f"--shape-aux must be >= 0 (0: none), got {args.shape_aux}")
-        recipe["shape_aux"] = args.shape_aux
-    if args.d_warmup:
-        if args.d_warmup < 0:
-            raise ValueError(f"--d-warmup must be >= 0 (0: none), got {args.d_warmup}")
-        if not recipe.get("shape_aux"):
-            raise ValueError("--d-warmup trains D's shape head: give --shape-aux too")
-        recipe["d_warmup"] = args.d_warmup
+    for k in ("shape_aux", "d_warmup"):  # checked by TrainConfig
+        if getattr(args, k) is not None:
+            recipe[k] = getattr(args, k)
     cfg = TrainConfig(
         model=args.model,
         steps=args.steps,
@@ -442,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--d-warmup",
         type=int,
-        default=0,
+        default=None,
         help="first train D's shape head on real renders for this many steps (needs --shape-aux)",
     )
     p.add_argument(

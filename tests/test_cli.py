@@ -198,6 +198,8 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert np.load(out).shape == (3, 128)
     bad = [*argv[:-2], "--keep-every", "-1", "--out", str(run)]
     assert "--keep-every must be >= 0" in run_error(bad, capsys)
-    assert "--d-lr must be > 0" in run_error(
-        [*argv[:-2], "--d-lr", "0", "--out", str(tmp_path / "r2")], capsys
-    )
+    other = ["--out", str(tmp_path / "r2")]
+    assert "--d-lr must be > 0" in run_error([*argv[:-2], "--d-lr", "0", *other], capsys)
+    assert "--shape-aux) must be >= 0" in run_error([*argv[:-2], "--shape-aux", "-1", *other], capsys)
+    assert "needs shape_aux (--shape-aux) > 0" in run_error([*argv[:-2], "--d-warmup", "5", *other], capsys)
+    assert "--d-warmup) must be >= 0" in run_error([*argv[:-2], "--d-warmup", "-5", *other], capsys)

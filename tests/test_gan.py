@@ -330,3 +330,5 @@ def test_discriminator_warm_up_fits_the_shapes_it_is_shown():
     assert loss() < 0.5 * before
     with pytest.raises(ValueError, match="needs shape_aux"):
         TrainConfig(d_warmup=10)
+    with pytest.raises(ValueError, match="shape_aux .* must be >= 0"):
+        TrainConfig(shape_aux=-1.0)

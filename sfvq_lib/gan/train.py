@@ -102,9 +102,13 @@ class TrainConfig:
         if self.model not in _MODELS:
             raise ValueError(f"model={self.model!r} is not one of {sorted(_MODELS)}")
         check_policy(self.augment)
-        check_int(self.d_warmup, "d_warmup", minimum=0)
+        if not self.shape_aux >= 0:
+            raise ValueError(f"shape_aux (--shape-aux) must be >= 0 (0: none), got {self.shape_aux}")
+        check_int(self.d_warmup, "d_warmup (--d-warmup)", minimum=0)
         if self.d_warmup and not self.shape_aux:
-            raise ValueError("d_warmup trains D's shape head: it needs shape_aux > 0")
+            raise ValueError(
+                "d_warmup (--d-warmup) trains D's shape head: it needs shape_aux (--shape-aux) > 0"
+            )
         if self.generator_kwargs is None:
             self.generator_kwargs = copy.deepcopy(_STYLEGAN_KWARGS) if self.model == "stylegan" else {}
         if self.discriminator_kwargs is None:
