@@ -203,3 +203,4 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert "--shape-aux) must be >= 0" in run_error([*argv[:-2], "--shape-aux", "-1", *other], capsys)
     assert "needs shape_aux (--shape-aux) > 0" in run_error([*argv[:-2], "--d-warmup", "5", *other], capsys)
     assert "--d-warmup) must be >= 0" in run_error([*argv[:-2], "--d-warmup", "-5", *other], capsys)
+    assert "--mode-seeking) must be >= 0" in run_error([*argv[:-2], "--mode-seeking", "-1", *other], capsys)

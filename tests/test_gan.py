@@ -289,12 +289,34 @@ def test_shape_loss_rewards_clear_and_balanced_shapes():
     assert float(_shape_loss(clear, c)) < 1e-6 < float(_shape_loss(clear.roll(1, 1), c))
 
 
-@pytest.mark.parametrize("model", ["stylegan", "biggan"])
-def test_training_with_the_shape_head(tmp_path, model):
+def test_mode_seeking_loss_penalises_images_that_ignore_z():
+    from sfvq_lib.gan.train import _mode_seeking_loss
+
+    z = torch.randn(8, 16, generator=torch.Generator().manual_seed(0))
+    varied = torch.randn(8, 3, 4, 4, generator=torch.Generator().manual_seed(1))
+    same = varied[:1].expand(8, -1, -1, -1)  # every z the same image
+    assert float(_mode_seeking_loss(same, z)) > 1e4 > 10 * float(_mode_seeking_loss(varied, z))
+    assert float(_mode_seeking_loss(2 * varied, z)) == pytest.approx(
+        float(_mode_seeking_loss(varied, z)) / 2, rel=1e-4
+    )
+
+
+@pytest.mark.parametrize(
+    "model, extra",
+    [
+        ("stylegan", {}),
+        ("biggan", {}),
+        ("stylegan", {"mode_seeking": 1.0}),
+        ("biggan", {"mode_seeking": 1.0}),
+    ],
+)
+def test_training_with_the_shape_head(tmp_path, model, extra):
     from sfvq_lib.gan.train import train_gan
 
     cfg = _tiny_config(2)
     cfg.shape_aux = 1.0
+    for k, v in extra.items():
+        setattr(cfg, k, v)
     if model == "biggan":
         cfg.model, cfg.generator_kwargs = "biggan", {"embed_dim": 8, "channels": {4: 16, 8: 16, 16: 8}}
     ck = torch.load(
