@@ -107,11 +107,11 @@ class TrainConfig:
         if self.model not in _MODELS:
             raise ValueError(f"model={self.model!r} is not one of {sorted(_MODELS)}")
         check_policy(self.augment)
-        if not self.shape_aux >= 0:
-            raise ValueError(f"shape_aux (--shape-aux) must be >= 0 (0: none), got {self.shape_aux}")
+        for name in ("shape_aux", "mode_seeking"):  # loss weights
+            if not getattr(self, name) >= 0:
+                flag = "--" + name.replace("_", "-")
+                raise ValueError(f"{name} ({flag}) must be >= 0 (0: none), got {getattr(self, name)}")
         check_int(self.d_warmup, "d_warmup (--d-warmup)", minimum=0)
-        if not self.mode_seeking >= 0:
-            raise ValueError(f"mode_seeking (--mode-seeking) must be >= 0 (0: none), got {self.mode_seeking}")
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
                 "d_warmup (--d-warmup) trains D's shape head: it needs shape_aux (--shape-aux) > 0"
@@ -161,6 +161,12 @@ def _mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return 1 / (ratio + 1e-5)
 
 
+def _shape_labels(factors: dict, cfg: TrainConfig, dev) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Real images' shapes, and D's one-hot class input (None for the unconditional StyleGAN)."""
+    shape = torch.from_numpy(factors["shape"]).long().to(dev)
+    return shape, F.one_hot(shape, cfg.n_classes).float() if cfg.n_classes else None
+
+
 def _warm_up_discriminator(D, ds, cfg: TrainConfig, dev, progress: bool) -> None:
     """Train D's body and shape head as a plain classifier of real renders (seeded by step)."""
     opt = torch.optim.Adam(D.parameters(), lr=cfg.d_warmup_lr, betas=(0.9, 0.99))
@@ -170,10 +176,7 @@ def _warm_up_discriminator(D, ds, cfg: TrainConfig, dev, progress: bool) -> None
         real = torch.from_numpy(real).to(dev)
         if policy:
             real = diff_augment(real, policy, _batch_rng(cfg.seed, i, 3))
-        c = None
-        shape = torch.from_numpy(factors["shape"]).long().to(dev)
-        if cfg.n_classes:
-            c = F.one_hot(shape, cfg.n_classes).float()
+        shape, c = _shape_labels(factors, cfg, dev)
         loss = F.cross_entropy(D(real, c, aux=True)[1], shape)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -219,9 +222,11 @@ def train_gan(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)  # the same initial weights for the same seed
         G = build(**cfg.generator_init()).to(dev)
-        aux = len(SHAPES) if cfg.shape_aux else 0
         D = Discriminator(
-            img_resolution=cfg.resolution, c_dim=cfg.n_classes, aux_classes=aux, **cfg.discriminator_kwargs
+            img_resolution=cfg.resolution,
+            c_dim=cfg.n_classes,
+            aux_classes=len(SHAPES) if cfg.shape_aux else 0,
+            **cfg.discriminator_kwargs,
         )
         D = D.to(dev)
     G_ema = build(**cfg.generator_init()).to(dev).eval().requires_grad_(False)
@@ -270,6 +275,7 @@ def train_gan(
 
     bs = cfg.batch_size
     policy = check_policy(cfg.augment)
+    aux = bool(cfg.shape_aux)  # D has a shape head
     start = time.perf_counter()
     bar = tqdm(total=cfg.steps, initial=step, desc="train-gan", unit="step", disable=not progress)
     rng_guard = torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else [])
@@ -288,18 +294,18 @@ def train_gan(
             )  # layer noise
             aug_gen = _batch_rng(cfg.seed, step, 2)
 
-            def score(images, c, aux=False, aug_gen=aug_gen):  # D, behind the same kind of augmentation
-                return D(diff_augment(images, policy, aug_gen) if policy else images, c, aux=aux)
+            def score(images, c, aug_gen=aug_gen):  # D behind the augmentation: (score, shape logits | None)
+                out = D(diff_augment(images, policy, aug_gen) if policy else images, c, aux=aux)
+                return out if aux else (out, None)
 
             real, factors = next_batch.result()
             if step + 1 < cfg.steps:
                 next_batch = renderer.submit(ds.sample, bs, [cfg.seed, step + 1])
             real = torch.from_numpy(real).to(dev)
-            shape_real = torch.from_numpy(factors["shape"]).long().to(dev)
+            shape_real, c_real = _shape_labels(factors, cfg, dev)
             z = torch.randn(bs, cfg.z_dim, generator=gen).to(dev)
-            c_real = c_fake = None
+            c_fake = None
             if cfg.n_classes:  # class-conditional: the shape is the class
-                c_real = F.one_hot(shape_real, cfg.n_classes).float()
                 c_fake = F.one_hot(torch.randint(cfg.n_classes, (bs,), generator=gen), cfg.n_classes)
                 c_fake = c_fake.float().to(dev)
                 if cfg.mode_seeking:  # pairs (i, i + bs // 2) share their class
@@ -312,11 +318,10 @@ def train_gan(
                 fake = G(z, c_fake)
             else:
                 fake = G.synthesis(_ws_with_mixing(G, z, cfg.style_mixing, gen))
-            if cfg.shape_aux:
-                s_fake, logits = score(fake, c_fake, aux=True)
-                loss_g = F.softplus(-s_fake).mean() + cfg.shape_aux * _shape_loss(logits, c_fake)
-            else:
-                loss_g = F.softplus(-score(fake, c_fake)).mean()
+            s_fake, logits = score(fake, c_fake)
+            loss_g = F.softplus(-s_fake).mean()
+            if aux:
+                loss_g = loss_g + cfg.shape_aux * _shape_loss(logits, c_fake)
             if cfg.mode_seeking:
                 loss_g = loss_g + cfg.mode_seeking * _mode_seeking_loss(fake, z)
             opt_g.zero_grad(set_to_none=True)
@@ -326,15 +331,14 @@ def train_gan(
             # discriminator: logistic loss, lazy R1 on real images
             G.requires_grad_(False)
             D.requires_grad_(True)
-            loss_d = F.softplus(score(fake.detach(), c_fake)).mean()
-            if cfg.shape_aux:
-                s_real, logits = score(real, c_real, aux=True)
-                loss_d = loss_d + F.softplus(-s_real).mean() + F.cross_entropy(logits, shape_real)
-            else:
-                loss_d = loss_d + F.softplus(-score(real, c_real)).mean()
+            loss_d = F.softplus(score(fake.detach(), c_fake)[0]).mean()  # fake first: aug_gen's order
+            s_real, logits = score(real, c_real)
+            loss_d = loss_d + F.softplus(-s_real).mean()
+            if aux:
+                loss_d = loss_d + F.cross_entropy(logits, shape_real)
             if cfg.r1_gamma > 0 and step % cfg.r1_every == 0:
                 real_r = real.detach().requires_grad_(True)
-                (grad,) = torch.autograd.grad(score(real_r, c_real).sum(), real_r, create_graph=True)
+                (grad,) = torch.autograd.grad(score(real_r, c_real)[0].sum(), real_r, create_graph=True)
                 r1 = grad.square().sum(dim=[1, 2, 3]).mean()
                 loss_d = loss_d + r1 * (cfg.r1_gamma / 2) * cfg.r1_every
             opt_d.zero_grad(set_to_none=True)
