@@ -214,7 +214,7 @@ def _cmd_train_gan(args) -> int:
         raise ValueError(f"--keep-every must be >= 0 (0: no snapshots), got {args.keep_every}")
     if args.augment is not None:
         recipe["augment"] = args.augment
-    for k in ("shape_aux", "d_warmup", "mode_seeking"):  # checked by TrainConfig
+    for k in ("shape_aux", "d_warmup", "mode_seeking", "warp_res"):  # checked by TrainConfig
         if getattr(args, k) is not None:
             recipe[k] = getattr(args, k)
     cfg = TrainConfig(
@@ -443,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="weight of G's mode-seeking term: different z, different images (default: the recipe's)",
+    )
+    p.add_argument(
+        "--warp-res",
+        type=int,
+        default=None,
+        metavar="R",
+        help="G rotates and shifts its feature map entering resolution R by a learned amount (default: none)",
     )
     p.add_argument(
         "--augment",

@@ -204,3 +204,6 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert "needs shape_aux (--shape-aux) > 0" in run_error([*argv[:-2], "--d-warmup", "5", *other], capsys)
     assert "--d-warmup) must be >= 0" in run_error([*argv[:-2], "--d-warmup", "-5", *other], capsys)
     assert "--mode-seeking) must be >= 0" in run_error([*argv[:-2], "--mode-seeking", "-1", *other], capsys)
+    assert "--warp-res) must be >= 0" in run_error([*argv[:-2], "--warp-res", "-1", *other], capsys)
+    bad = run_error([*argv[:-2], "--warp-res", "5", *other], capsys)
+    assert "--warp-res) must be 0 (no warp) or one of [8, 16, 32], got 5" in bad

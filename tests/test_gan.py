@@ -354,3 +354,58 @@ def test_discriminator_warm_up_fits_the_shapes_it_is_shown():
         TrainConfig(d_warmup=10)
     with pytest.raises(ValueError, match="shape_aux .* must be >= 0"):
         TrainConfig(shape_aux=-1.0)
+
+
+def test_affine_warp_shifts_and_turns_feature_maps():
+    from sfvq_lib.gan.stylegan import affine_warp
+
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.allclose(affine_warp(x, torch.zeros(2, 3)), x, atol=1e-6)
+    hot = torch.zeros(1, 1, 8, 8)
+    hot[0, 0, 2, 5] = 1.0
+    pixel = 2 / 8  # one pixel in normalized coordinates
+    moved = affine_warp(hot, torch.tensor([[0.0, 2 * pixel, -pixel]]))  # output(p) = x(p + shift)
+    assert moved[0, 0, 3, 3] == pytest.approx(1.0) and moved.sum() == pytest.approx(1.0)
+    turned = affine_warp(x, torch.tensor([[math.pi / 2, 0.0, 0.0]] * 2))
+    assert torch.allclose(turned, torch.rot90(x, 1, dims=(2, 3)), atol=1e-5)
+
+
+@pytest.mark.parametrize("model", ["stylegan", "biggan"])
+def test_a_warp_starts_as_no_warp_and_moves_the_objects(model):
+    from sfvq_lib.gan.biggan import BigGAN
+
+    def build(**warp):
+        torch.manual_seed(0)
+        if model == "stylegan":
+            return Generator(z_dim=16, w_dim=16, img_resolution=16, synthesis_kwargs=warp)
+        return BigGAN(z_dim=16, embed_dim=8, img_resolution=16, **warp)
+
+    plain, warped = build(), build(warp_res=8)
+    missing, unexpected = warped.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(".warp." in "." + k for k in missing)
+    z = torch.randn(3, 16)
+    c = torch.nn.functional.one_hot(torch.arange(3), 4).float()
+    run = (lambda G: G(z, None)) if model == "stylegan" else (lambda G: G(z, c))
+    with torch.no_grad():
+        assert torch.allclose(run(warped), run(plain), atol=1e-5)
+        layer = warped.synthesis.blocks[1].warp if model == "stylegan" else warped.warp
+        layer.bias.copy_(torch.tensor([0.0, 0.5, 0.0]))  # shift by a quarter of the width
+        assert (run(warped) - run(plain)).abs().mean() > 0.01
+    with pytest.raises(ValueError, match="warp_res must be 0"):
+        build(warp_res=64 if model == "biggan" else 4)
+
+
+@pytest.mark.parametrize("model", ["stylegan", "biggan"])
+def test_training_with_a_warp_writes_a_loadable_generator(tmp_path, model):
+    from sfvq_lib.gan.train import export_generator, train_gan
+
+    cfg = _tiny_config(2)
+    cfg.warp_res = 8
+    if model == "biggan":
+        cfg.model, cfg.generator_kwargs = "biggan", {"embed_dim": 8, "channels": {4: 16, 8: 16, 16: 8}}
+    ck = train_gan(tmp_path, cfg, checkpoint_every=1, sample_every=0, progress=False)
+    assert any(".warp." in "." + k for k in torch.load(ck, weights_only=True)["G_ema"])
+    g = load_generator(f"builtin:{export_generator(ck, tmp_path / 'w.pt', name='w')}")
+    assert np.isfinite(
+        g.synthesize(g.sample(2, seed=0), **({"class_": [0, 1]} if model == "biggan" else {}))
+    ).all()

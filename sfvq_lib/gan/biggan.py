@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .stylegan import EqConv2d, FullyConnected
+from .stylegan import EqConv2d, FullyConnected, affine_warp, check_warp_res, warp_predictor
 
 __all__ = ["BigGAN"]
 
@@ -77,6 +77,9 @@ class BigGAN(nn.Module):
         img_resolution: int = 32,  # output resolution, a power of 2 >= 8
         img_channels: int = 3,  # output colour channels
         channels: dict | None = None,  # feature maps per resolution (default: 128 → 32)
+        # rotate and shift the feature map entering this resolution's block by a learned function
+        # of z and the class (0: none), as in our StyleGAN
+        warp_res: int = 0,
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
@@ -89,9 +92,11 @@ class BigGAN(nn.Module):
         nn.init.normal_(self.embeddings.weight)  # on z's scale
         cond_dim = z_dim + embed_dim
         self.gen_z = FullyConnected(cond_dim, ch[4] * 16)
-        self.blocks = nn.ModuleList(
-            GBlock(ch[r // 2], ch[r], cond_dim) for r in [2**i for i in range(3, log2 + 1)]
-        )
+        self.block_resolutions = [2**i for i in range(3, log2 + 1)]
+        self.blocks = nn.ModuleList(GBlock(ch[r // 2], ch[r], cond_dim) for r in self.block_resolutions)
+        check_warp_res(warp_res, self.block_resolutions)
+        self.warp_res = warp_res
+        self.warp = warp_predictor(cond_dim) if warp_res else None
         self.out_norm = nn.GroupNorm(min(8, ch[img_resolution]), ch[img_resolution])
         self.to_rgb = EqConv2d(ch[img_resolution], img_channels, 3)
         self._ch4 = ch[4]
@@ -102,6 +107,8 @@ class BigGAN(nn.Module):
         assert 0 < truncation <= 1, f"truncation must lie in (0, 1], got {truncation}"
         cond = torch.cat([z, self.embeddings(class_label.to(z.dtype))], dim=1)  # [N, z_dim + embed_dim]
         x = self.gen_z(cond).reshape(len(z), self._ch4, 4, 4)
-        for block in self.blocks:
+        for res, block in zip(self.block_resolutions, self.blocks, strict=True):
+            if res == self.warp_res:
+                x = affine_warp(x, self.warp(cond))
             x = block(x, cond)
         return torch.tanh(self.to_rgb(F.relu(self.out_norm(x))))

@@ -34,6 +34,30 @@ def _lrelu(x: Tensor) -> Tensor:
     return F.leaky_relu(x, 0.2) * _SQRT2  # gain keeps the activations' scale
 
 
+def affine_warp(x: Tensor, params: Tensor) -> Tensor:
+    """Rotate and shift each feature map of ``x`` [N, C, H, W] by ``params`` [N, 3].
+
+    ``params`` holds an angle (radians) and a shift (x, y) in torch's normalized
+    coordinates (the map spans [-1, 1]): output(p) = x(R(angle) p + shift), sampled
+    bilinearly with the edge values repeated outside. Zeros leave ``x`` unchanged.
+    """
+    angle, shift = params[:, 0], params[:, 1:3]
+    cos, sin = angle.cos(), angle.sin()
+    theta = torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def warp_predictor(in_features: int) -> nn.Linear:
+    """A linear map to `affine_warp`'s parameters, zero at the start (no warp)."""
+    layer = nn.Linear(in_features, 3)
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
 class FullyConnected(nn.Module):
     """Linear layer with equalized learning rate (weights scaled at run time)."""
 
@@ -190,9 +214,12 @@ class SynthesisBlock(nn.Module):
         pixel_norm=False,
         is_last=True,
         architecture="skip",
+        warp=False,
     ):
         super().__init__()
         self.resolution = resolution
+        # a learned rotation + shift of the incoming feature map, from this block's first style
+        self.warp = warp_predictor(w_dim) if warp else None
         if in_channels == 0:  # the first block starts from a learned constant
             self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
             self.conv0 = None
@@ -218,6 +245,8 @@ class SynthesisBlock(nn.Module):
         if self.conv0 is None:
             x = self.const.unsqueeze(0).repeat(len(ws), 1, 1, 1)
         else:
+            if self.warp is not None:
+                x = affine_warp(x, self.warp(ws[:, 0]))
             x = self.conv0(x, ws[:, i], noise_mode)
             i += 1
         x = self.conv1(x, ws[:, i], noise_mode)
@@ -241,6 +270,9 @@ class SynthesisNetwork(nn.Module):
         use_noise: bool = True,  # per-pixel noise inputs (StyleGAN2's stochastic detail)
         pixel_norm: bool = False,  # normalize features at every pixel after each layer (not in StyleGAN2)
         architecture: str = "skip",  # "skip": RGB output at every resolution, summed; "orig": last only
+        # rotate and shift the feature map entering this resolution's block by a learned function
+        # of its first style (0: none); like StyleGAN3's transformed input (Karras et al. 2021)
+        warp_res: int = 0,
     ):
         super().__init__()
         if architecture not in ("skip", "orig"):
@@ -249,6 +281,7 @@ class SynthesisNetwork(nn.Module):
         assert img_resolution == 2**log2 and img_resolution >= 4
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
         resolutions = [2**i for i in range(2, log2 + 1)]
+        check_warp_res(warp_res, resolutions[1:])
         default = {4: 128, 8: 128, 16: 64, 32: 32, 64: 32}
         channels = {int(k): int(v) for k, v in (channels or {}).items()} or default
         self.block_resolutions = resolutions
@@ -266,6 +299,7 @@ class SynthesisNetwork(nn.Module):
                 pixel_norm=pixel_norm,
                 is_last=res == img_resolution,
                 architecture=architecture,
+                warp=res == warp_res,
             )
             self.blocks.append(block)
             self.num_ws += block.num_conv
@@ -281,6 +315,11 @@ class SynthesisNetwork(nn.Module):
             x, img = block(x, img, ws[:, w_idx : w_idx + block.num_conv + block.num_torgb], noise_mode)
             w_idx += block.num_conv
         return img
+
+
+def check_warp_res(warp_res, allowed: list[int], name: str = "warp_res") -> None:
+    if warp_res != 0 and warp_res not in allowed:
+        raise ValueError(f"{name} must be 0 (no warp) or one of {allowed}, got {warp_res!r}")
 
 
 class Generator(nn.Module):
