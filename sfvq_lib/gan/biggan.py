@@ -94,7 +94,7 @@ class BigGAN(nn.Module):
         self.gen_z = FullyConnected(cond_dim, ch[4] * 16)
         self.block_resolutions = [2**i for i in range(3, log2 + 1)]
         self.blocks = nn.ModuleList(GBlock(ch[r // 2], ch[r], cond_dim) for r in self.block_resolutions)
-        check_warp_res(warp_res, self.block_resolutions)
+        check_warp_res(warp_res, img_resolution)
         self.warp_res = warp_res
         self.warp = warp_predictor(cond_dim) if warp_res else None
         self.out_norm = nn.GroupNorm(min(8, ch[img_resolution]), ch[img_resolution])

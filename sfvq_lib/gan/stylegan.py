@@ -281,7 +281,7 @@ class SynthesisNetwork(nn.Module):
         assert img_resolution == 2**log2 and img_resolution >= 4
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
         resolutions = [2**i for i in range(2, log2 + 1)]
-        check_warp_res(warp_res, resolutions[1:])
+        check_warp_res(warp_res, img_resolution)
         default = {4: 128, 8: 128, 16: 64, 32: 32, 64: 32}
         channels = {int(k): int(v) for k, v in (channels or {}).items()} or default
         self.block_resolutions = resolutions
@@ -317,7 +317,9 @@ class SynthesisNetwork(nn.Module):
         return img
 
 
-def check_warp_res(warp_res, allowed: list[int], name: str = "warp_res") -> None:
+def check_warp_res(warp_res, img_resolution: int, name: str = "warp_res") -> None:
+    """A warp needs an incoming feature map: 0, or a block resolution from 8 to the image's."""
+    allowed = [2**i for i in range(3, int(img_resolution).bit_length())]
     if warp_res != 0 and warp_res not in allowed:
         raise ValueError(f"{name} must be 0 (no warp) or one of {allowed}, got {warp_res!r}")
 

@@ -120,10 +120,7 @@ class TrainConfig:
                 raise ValueError(f"{name} ({flag}) must be >= 0 (0: none), got {getattr(self, name)}")
         check_int(self.d_warmup, "d_warmup (--d-warmup)", minimum=0)
         check_int(self.warp_res, "warp_res (--warp-res)", minimum=0)
-        # the resolutions whose block has an incoming feature map, in both models
-        check_warp_res(
-            self.warp_res, [2**i for i in range(3, self.resolution.bit_length())], "warp_res (--warp-res)"
-        )
+        check_warp_res(self.warp_res, self.resolution, "warp_res (--warp-res)")  # before any file is written
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
                 "d_warmup (--d-warmup) trains D's shape head: it needs shape_aux (--shape-aux) > 0"
