@@ -214,9 +214,11 @@ def _cmd_train_gan(args) -> int:
         raise ValueError(f"--keep-every must be >= 0 (0: no snapshots), got {args.keep_every}")
     if args.augment is not None:
         recipe["augment"] = args.augment
-    for k in ("shape_aux", "d_warmup", "mode_seeking", "warp_res"):  # checked by TrainConfig
+    numbers = ("shape_aux", "d_warmup", "mode_seeking", "warp_res", "warp_angle_init")
+    for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
             recipe[k] = getattr(args, k)
+    recipe.update({k: True for k in ("twin_aux", "conditional", "class_groups") if getattr(args, k)})
     cfg = TrainConfig(
         model=args.model,
         steps=args.steps,
@@ -450,6 +452,29 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="R",
         help="G rotates and shifts its feature map entering resolution R by a learned amount (default: none)",
+    )
+    p.add_argument(
+        "--warp-angle-init",
+        type=float,
+        default=None,
+        metavar="RAD",
+        help="the warp's angle starts random with this spread, not 0 (needs --warp-res)",
+    )
+    p.add_argument(
+        "--twin-aux",
+        action="store_true",
+        help="a twin shape head on D learns G's classes; G is paid its loss (TAC-GAN; needs "
+        "--shape-aux and a class-conditional model)",
+    )
+    p.add_argument(
+        "--conditional",
+        action="store_true",
+        help="StyleGAN: condition G and D on the shape (the BigGAN always is)",
+    )
+    p.add_argument(
+        "--class-groups",
+        action="store_true",
+        help="D's minibatch-std groups hold one class each (class-conditional models)",
     )
     p.add_argument(
         "--augment",

@@ -205,5 +205,14 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert "--d-warmup) must be >= 0" in run_error([*argv[:-2], "--d-warmup", "-5", *other], capsys)
     assert "--mode-seeking) must be >= 0" in run_error([*argv[:-2], "--mode-seeking", "-1", *other], capsys)
     assert "--warp-res) must be >= 0" in run_error([*argv[:-2], "--warp-res", "-1", *other], capsys)
+    bad = run_error([*argv[:-2], "--twin-aux", *other], capsys)
+    assert "twin_aux (--twin-aux) needs shape_aux (--shape-aux) > 0 and a class-conditional" in bad
+    assert "the BigGAN always is" in run_error(
+        [*argv[:-2], "--model", "biggan", "--conditional", *other], capsys
+    )
+    assert "needs warp_res (--warp-res)" in run_error(
+        [*argv[:-2], "--warp-angle-init", "0.3", *other], capsys
+    )
+    assert "class_groups (--class-groups) needs" in run_error([*argv[:-2], "--class-groups", *other], capsys)
     bad = run_error([*argv[:-2], "--warp-res", "5", *other], capsys)
     assert "--warp-res) must be 0 (no warp) or one of [8, 16, 32], got 5" in bad

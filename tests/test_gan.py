@@ -409,3 +409,111 @@ def test_training_with_a_warp_writes_a_loadable_generator(tmp_path, model):
     assert np.isfinite(
         g.synthesize(g.sample(2, seed=0), **({"class_": [0, 1]} if model == "biggan" else {}))
     ).all()
+
+
+def _tiny_biggan(cfg):
+    cfg.model, cfg.generator_kwargs = "biggan", {"embed_dim": 8, "channels": {4: 16, 8: 16, 16: 8}}
+    return cfg
+
+
+@pytest.mark.parametrize("model", ["stylegan", "biggan"])
+def test_the_twin_head_learns_on_fakes_and_changes_what_g_learns(tmp_path, model):
+    from sfvq_lib.gan.train import train_gan
+
+    def run(twin):
+        cfg = _tiny_config(1)
+        cfg.shape_aux, cfg.twin_aux, cfg.r1_gamma = 1.0, twin, 0.0
+        if model == "biggan":
+            _tiny_biggan(cfg)
+        else:
+            cfg.conditional = True
+        out = tmp_path / f"{model}-{twin}"
+        return torch.load(train_gan(out, cfg, sample_every=0, progress=False), weights_only=True)
+
+    with_twin, without = run(True), run(False)
+    assert "twin.weight" in with_twin["D"] and "twin.weight" not in without["D"]
+    # D's other weights start equal (the twin head is built last): the twin's loss moved them
+    assert not torch.equal(with_twin["D"]["final_fc.weight"], without["D"]["final_fc.weight"])
+    g0, g1 = with_twin["G"], without["G"]
+    assert g0.keys() == g1.keys() and any(not torch.equal(g0[k], g1[k]) for k in g0)
+
+
+def test_a_conditional_stylegan_trains_and_loads_with_its_classes(tmp_path):
+    from sfvq_lib.gan.train import export_generator, sample_images, train_gan
+
+    cfg = _tiny_config(2)
+    cfg.conditional, cfg.shape_aux, cfg.twin_aux, cfg.mode_seeking = True, 1.0, True, 1.0
+    ck = train_gan(tmp_path, cfg, checkpoint_every=1, sample_every=2, progress=False)
+    assert (tmp_path / "samples-000002.png").exists()
+    g = load_generator(f"builtin:{export_generator(ck, tmp_path / 'c.pt', name='c')}")
+    assert g.c_dim == 4 and g.sample(3, seed=1).shape == (3, 16)
+    w0, w1 = g.sample(3, seed=1, class_=0), g.sample(3, seed=1, class_=1)
+    assert not np.allclose(w0, w1)  # the mapping network reads the class
+    with pytest.raises(ValueError, match="class_ must lie in 0..3"):
+        g.sample(1, class_=4)
+    images = sample_images(g, 8, seed=5)  # the classes take turns: image 5 is class 1
+    assert images.shape == (8, 16, 16, 3)
+    assert np.array_equal(images[5], g.to_uint8(g.synthesize(g.sample(8, seed=5, class_=[1] * 8)))[5])
+
+
+def test_twin_and_conditional_are_checked():
+    from sfvq_lib.gan.stylegan import Discriminator
+    from sfvq_lib.gan.train import TrainConfig
+
+    with pytest.raises(ValueError, match="needs shape_aux .* and a class-conditional model"):
+        TrainConfig(model="biggan", twin_aux=True)
+    with pytest.raises(ValueError, match="needs shape_aux .* and a class-conditional model"):
+        TrainConfig(shape_aux=1.0, twin_aux=True)  # an unconditional StyleGAN has no classes
+    with pytest.raises(ValueError, match="the BigGAN always is"):
+        TrainConfig(model="biggan", conditional=True)
+    assert TrainConfig(shape_aux=1.0, twin_aux=True, conditional=True).n_classes == 4
+    with pytest.raises(ValueError, match="needs aux_classes > 0"):
+        Discriminator(twin=True)
+    D = Discriminator(img_resolution=16, channels={16: 8, 8: 16, 4: 16}, aux_classes=4, twin=True)
+    score, logits, twin = D(torch.zeros(2, 3, 16, 16), aux=True)
+    assert score.shape == (2, 1) and logits.shape == twin.shape == (2, 4)
+
+
+def test_class_groups_put_one_shape_in_each_minibatch_std_group(tmp_path):
+    from sfvq_lib.data import ShapesDataset
+    from sfvq_lib.gan.train import TrainConfig, _real_batch, train_gan
+
+    ds = ShapesDataset(16)
+    plain, grouped = _real_batch(ds, 16, [3, 1], False), _real_batch(ds, 16, [3, 1], True)
+    assert np.array_equal(plain[0], ds.sample(16, [3, 1])[0])  # without groups: the usual batch
+    shapes = grouped[1]["shape"].reshape(4, 4)  # D's group j: images j, j + 4, j + 8, j + 12
+    assert (shapes == shapes[0]).all() and np.array_equal(shapes[0], plain[1]["shape"][:4])
+    assert not np.array_equal(grouped[0][:4], grouped[0][4:8])  # same shapes, other images
+    with pytest.raises(ValueError, match="needs a class-conditional model and a batch size divisible by 4"):
+        TrainConfig(class_groups=True)
+    with pytest.raises(ValueError, match="got biggan with batch_size 6"):
+        TrainConfig(model="biggan", class_groups=True, batch_size=6)
+    cfg = _tiny_biggan(_tiny_config(2))
+    cfg.class_groups, cfg.batch_size = True, 8
+    ck = torch.load(train_gan(tmp_path, cfg, sample_every=0, progress=False), weights_only=True)
+    assert ck["step"] == 2 and all(np.isfinite(r["loss_g"]) for r in ck["log"])
+
+
+def test_a_random_warp_angle_start_turns_latents_differently(tmp_path):
+    from sfvq_lib.gan.train import _MODELS, TrainConfig, _randomize_warp_angle, train_gan
+
+    for model in ("stylegan", "biggan"):
+        cfg = TrainConfig(model=model, warp_res=16)  # 128 inputs: the drawn spread is near 0.3
+        torch.manual_seed(0)
+        G = _MODELS[model](**cfg.generator_init())
+        _randomize_warp_angle(G, 0.3)
+        (warp,) = [m for name, m in G.named_modules() if name.endswith("warp") and m is not None]
+        x = torch.randn(4000, warp.in_features)  # inputs of unit variance
+        with torch.no_grad():
+            angle, shift = warp(x)[:, 0], warp(x)[:, 1:]
+        assert abs(float(angle.std()) - 0.3) < 0.05 and not shift.any()  # only the angle moves
+    with pytest.raises(ValueError, match="needs warp_res"):
+        TrainConfig(warp_angle_init=0.3)
+    with pytest.raises(ValueError, match="must be >= 0"):
+        TrainConfig(warp_angle_init=-1.0, warp_res=16)
+    cfg = _tiny_config(1)
+    cfg.warp_res, cfg.warp_angle_init = 8, 0.3
+    ck = torch.load(train_gan(tmp_path, cfg, sample_every=0, progress=False), weights_only=True)
+    (key,) = [k for k in ck["G"] if k.endswith("warp.weight")]
+    weight = ck["G"][key]  # the angle row was drawn; the shift rows moved one Adam step from 0
+    assert weight[0].abs().mean() > 10 * weight[1:].abs().max()

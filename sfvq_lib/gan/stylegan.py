@@ -356,7 +356,9 @@ class Discriminator(nn.Module):
 
     With ``c_dim > 0`` it is class-conditional by projection (Miyato & Koyama 2018). With
     ``aux_classes > 0`` it also has a classifier head on the same features (AC-GAN, Odena et
-    al. 2017): ``forward(img, c, aux=True)`` returns ``(score, class_logits)``.
+    al. 2017): ``forward(img, c, aux=True)`` returns ``(score, class_logits)``. With ``twin``
+    a second head of the same size (TAC-GAN, Gong et al. 2019, trained on generated images)
+    follows: ``(score, class_logits, twin_logits)``.
     """
 
     def __init__(
@@ -366,6 +368,7 @@ class Discriminator(nn.Module):
         c_dim: int = 0,
         channels: dict | None = None,
         aux_classes: int = 0,
+        twin: bool = False,
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
@@ -383,6 +386,10 @@ class Discriminator(nn.Module):
             self.embed = FullyConnected(c_dim, ch[4])
         if aux_classes > 0:
             self.aux = FullyConnected(ch[4], aux_classes)
+        if twin:
+            if aux_classes <= 0:
+                raise ValueError("a twin classifier head needs aux_classes > 0")
+            self.twin = FullyConnected(ch[4], aux_classes)
 
     def forward(self, img: Tensor, c: Tensor | None = None, aux: bool = False):
         img = img.contiguous(memory_format=torch.channels_last)  # faster CPU convolutions
@@ -391,7 +398,8 @@ class Discriminator(nn.Module):
             x = block(x)
         n = len(x)
         group = min(4, n) if n % min(4, n) == 0 else 1
-        y = x.reshape(group, -1, *x.shape[1:])  # minibatch standard deviation over groups
+        # minibatch standard deviation over groups: images i, i + n / group, i + 2n / group, ...
+        y = x.reshape(group, -1, *x.shape[1:])
         std = (y.var(0, unbiased=False) + 1e-8).sqrt().mean(dim=[1, 2, 3])  # [n / group]
         std = std.repeat(group).reshape(n, 1, 1, 1).expand(n, 1, *x.shape[2:])
         x = _lrelu(self.final_conv(torch.cat([x, std], 1)))
@@ -401,7 +409,7 @@ class Discriminator(nn.Module):
             assert c is not None, "a conditional discriminator needs c"
             score = score + (self.embed(c.to(h.dtype)) * h).sum(1, keepdim=True) / math.sqrt(h.shape[1])
         if aux:
-            return score, self.aux(h)
+            return (score, self.aux(h), self.twin(h)) if hasattr(self, "twin") else (score, self.aux(h))
         return score
 
 

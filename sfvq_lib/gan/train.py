@@ -49,6 +49,7 @@ from .stylegan import Discriminator, Generator, check_warp_res
 __all__ = ["TrainConfig", "train_gan"]
 
 _CKPT_KIND = "sfvq_lib.gan.checkpoint"
+_GROUP = 4  # the discriminator's minibatch-std group size
 _MODELS = {"stylegan": Generator, "biggan": BigGAN}
 _STYLEGAN_KWARGS = {
     "mapping_kwargs": {"num_layers": 2},
@@ -104,6 +105,21 @@ class TrainConfig:
     # without it the objects sat in the centre (0.37-0.59), Fréchet down to 15; but the BigGAN
     # then drew nearly one image per class (object hue TV 0.35-0.54, scale and rotation to 0.39)
     warp_res: int = 0
+    # with ``warp_res``: the warp's angle starts as a random linear function of its input, with this
+    # standard deviation (radians) for inputs of unit variance, instead of 0 (no turn for any
+    # latent); so G starts out turning its objects by different amounts
+    warp_angle_init: float = 0.0
+    # with ``shape_aux`` and a class-conditional model: D gets a twin classifier head that learns
+    # the classes of G's images, and G is paid its cross-entropy (TAC-GAN, Gong et al. 2019). The
+    # AC-GAN head alone rewards the most typical image of each class (see warp_res); the twin's
+    # term cancels that reward, so G matches each class's whole distribution instead
+    twin_aux: bool = False
+    # StyleGAN only: condition it on the shape (the mapping network's c, D by projection), as
+    # NVIDIA's conditional StyleGAN2-ADA models (CIFAR-10); the BigGAN always is conditional
+    conditional: bool = False
+    # class-conditional models: D's minibatch standard deviation is taken over groups of four
+    # images of one class (real and generated), so that D sees when G draws one image per class
+    class_groups: bool = False
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
     generator_kwargs: dict | None = None
@@ -121,6 +137,23 @@ class TrainConfig:
         check_int(self.d_warmup, "d_warmup (--d-warmup)", minimum=0)
         check_int(self.warp_res, "warp_res (--warp-res)", minimum=0)
         check_warp_res(self.warp_res, self.resolution, "warp_res (--warp-res)")  # before any file is written
+        if not self.warp_angle_init >= 0 or (self.warp_angle_init and not self.warp_res):
+            raise ValueError(
+                f"warp_angle_init (--warp-angle-init) must be >= 0 and needs warp_res (--warp-res), "
+                f"got {self.warp_angle_init} with warp_res {self.warp_res}"
+            )
+        if self.conditional and self.model != "stylegan":
+            raise ValueError("conditional (--conditional) is for the StyleGAN: the BigGAN always is")
+        if self.twin_aux and not (self.shape_aux and self.n_classes):
+            raise ValueError(
+                "twin_aux (--twin-aux) needs shape_aux (--shape-aux) > 0 and a class-conditional "
+                "model (the BigGAN, or the StyleGAN with --conditional)"
+            )
+        if self.class_groups and not (self.n_classes and self.batch_size % _GROUP == 0):
+            raise ValueError(
+                f"class_groups (--class-groups) needs a class-conditional model and a batch size "
+                f"divisible by {_GROUP}, got {self.model} with batch_size {self.batch_size}"
+            )
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
                 "d_warmup (--d-warmup) trains D's shape head: it needs shape_aux (--shape-aux) > 0"
@@ -132,13 +165,15 @@ class TrainConfig:
 
     @property
     def n_classes(self) -> int:
-        return len(SHAPES) if self.model == "biggan" else 0
+        return len(SHAPES) if self.model == "biggan" or self.conditional else 0
 
     def generator_init(self) -> dict:
         if self.model == "biggan":
             size = {"z_dim": self.z_dim, "num_classes": self.n_classes}
         else:
             size = {"z_dim": self.z_dim, "w_dim": self.w_dim}
+            if self.conditional:
+                size["c_dim"] = self.n_classes
         kwargs = copy.deepcopy(self.generator_kwargs)
         if self.warp_res:  # an argument of the StyleGAN's synthesis network, or of the BigGAN
             target = kwargs.setdefault("synthesis_kwargs", {}) if self.model == "stylegan" else kwargs
@@ -180,6 +215,15 @@ def _shape_labels(factors: dict, cfg: TrainConfig, dev) -> tuple[torch.Tensor, t
     return shape, F.one_hot(shape, cfg.n_classes).float() if cfg.n_classes else None
 
 
+def _real_batch(ds, n: int, seed, class_groups: bool):
+    """``n`` renders and their factors; with ``class_groups`` images i, i + n/4, i + n/2, i + 3n/4
+    (one of D's minibatch-std groups) show the same shape."""
+    factors = ds.sample_factors(n, seed)
+    if class_groups:
+        factors["shape"] = np.tile(factors["shape"][: n // _GROUP], _GROUP)
+    return ds.render(factors), factors
+
+
 def _warm_up_discriminator(D, ds, cfg: TrainConfig, dev, progress: bool) -> None:
     """Train D's body and shape head as a plain classifier of real renders (seeded by step)."""
     opt = torch.optim.Adam(D.parameters(), lr=cfg.d_warmup_lr, betas=(0.9, 0.99))
@@ -196,12 +240,21 @@ def _warm_up_discriminator(D, ds, cfg: TrainConfig, dev, progress: bool) -> None
         opt.step()
 
 
-def _ws_with_mixing(G, z, prob, gen) -> torch.Tensor:
-    ws = G.mapping(z, None, update_emas=True)
-    if prob > 0 and torch.rand((), generator=gen) < prob:
+@torch.no_grad()
+def _randomize_warp_angle(G, std: float) -> None:
+    """Draw the angle row of G's warp predictors (see ``TrainConfig.warp_angle_init``)."""
+    warps = [m for name, m in G.named_modules() if name.split(".")[-1] == "warp" and m is not None]
+    assert warps, "G has no warp"
+    for m in warps:
+        m.weight[0].normal_(0, std / m.in_features**0.5)
+
+
+def _ws_with_mixing(G, z, c, prob, gen) -> torch.Tensor:
+    ws = G.mapping(z, c, update_emas=True)
+    if prob > 0 and torch.rand((), generator=gen) < prob:  # the same class on both sides
         cutoff = int(torch.randint(1, ws.shape[1], (), generator=gen))
         z2 = torch.randn(z.shape, generator=gen).to(z.device)
-        ws[:, cutoff:] = G.mapping(z2, None)[:, cutoff:]
+        ws[:, cutoff:] = G.mapping(z2, c)[:, cutoff:]
     return ws
 
 
@@ -235,10 +288,13 @@ def train_gan(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)  # the same initial weights for the same seed
         G = build(**cfg.generator_init()).to(dev)
+        if cfg.warp_angle_init:
+            _randomize_warp_angle(G, cfg.warp_angle_init)
         D = Discriminator(
             img_resolution=cfg.resolution,
             c_dim=cfg.n_classes,
             aux_classes=len(SHAPES) if cfg.shape_aux else 0,
+            twin=cfg.twin_aux,
             **cfg.discriminator_kwargs,
         )
         D = D.to(dev)
@@ -297,7 +353,7 @@ def train_gan(
     # the next step's real batch is rendered in a thread while this step trains (64 images take
     # ~28 ms on one core here: a large share of a GPU step); seeded by step, so nothing changes
     renderer = ThreadPoolExecutor(1)
-    next_batch = renderer.submit(ds.sample, bs, [cfg.seed, step])
+    next_batch = renderer.submit(_real_batch, ds, bs, [cfg.seed, step], cfg.class_groups)
     try:
         while step < cfg.steps:
             t0 = time.perf_counter()
@@ -307,19 +363,24 @@ def train_gan(
             )  # layer noise
             aug_gen = _batch_rng(cfg.seed, step, 2)
 
-            def score(images, c, aug_gen=aug_gen):  # D behind the augmentation: (score, shape logits | None)
+            def score(images, c, aug_gen=aug_gen):  # D behind the augmentation: (score, shape, twin logits)
                 out = D(diff_augment(images, policy, aug_gen) if policy else images, c, aux=aux)
-                return out if aux else (out, None)
+                if not aux:
+                    return out, None, None
+                return out if cfg.twin_aux else (*out, None)
 
             real, factors = next_batch.result()
             if step + 1 < cfg.steps:
-                next_batch = renderer.submit(ds.sample, bs, [cfg.seed, step + 1])
+                next_batch = renderer.submit(_real_batch, ds, bs, [cfg.seed, step + 1], cfg.class_groups)
             real = torch.from_numpy(real).to(dev)
             shape_real, c_real = _shape_labels(factors, cfg, dev)
             z = torch.randn(bs, cfg.z_dim, generator=gen).to(dev)
             c_fake = None
             if cfg.n_classes:  # class-conditional: the shape is the class
-                c_fake = F.one_hot(torch.randint(cfg.n_classes, (bs,), generator=gen), cfg.n_classes)
+                k = torch.randint(cfg.n_classes, (bs,), generator=gen)
+                if cfg.class_groups:  # as the real batch: one class per minibatch-std group
+                    k = k[: bs // _GROUP].repeat(_GROUP)
+                c_fake = F.one_hot(k, cfg.n_classes)
                 c_fake = c_fake.float().to(dev)
                 if cfg.mode_seeking:  # pairs (i, i + bs // 2) share their class
                     c_fake[bs // 2 : bs // 2 * 2] = c_fake[: bs // 2]
@@ -330,11 +391,13 @@ def train_gan(
             if cfg.model == "biggan":
                 fake = G(z, c_fake)
             else:
-                fake = G.synthesis(_ws_with_mixing(G, z, cfg.style_mixing, gen))
-            s_fake, logits = score(fake, c_fake)
+                fake = G.synthesis(_ws_with_mixing(G, z, c_fake, cfg.style_mixing, gen))
+            s_fake, logits, twin = score(fake, c_fake)
             loss_g = F.softplus(-s_fake).mean()
             if aux:
                 loss_g = loss_g + cfg.shape_aux * _shape_loss(logits, c_fake)
+            if cfg.twin_aux:
+                loss_g = loss_g - cfg.shape_aux * F.cross_entropy(twin, c_fake.argmax(1))
             if cfg.mode_seeking:
                 loss_g = loss_g + cfg.mode_seeking * _mode_seeking_loss(fake, z)
             opt_g.zero_grad(set_to_none=True)
@@ -344,8 +407,11 @@ def train_gan(
             # discriminator: logistic loss, lazy R1 on real images
             G.requires_grad_(False)
             D.requires_grad_(True)
-            loss_d = F.softplus(score(fake.detach(), c_fake)[0]).mean()  # fake first: aug_gen's order
-            s_real, logits = score(real, c_real)
+            s_fake, _, twin = score(fake.detach(), c_fake)  # fake first: aug_gen's order
+            loss_d = F.softplus(s_fake).mean()
+            if cfg.twin_aux:  # the twin head learns which class G was asked for
+                loss_d = loss_d + F.cross_entropy(twin, c_fake.argmax(1))
+            s_real, logits, _ = score(real, c_real)
             loss_d = loss_d + F.softplus(-s_real).mean()
             if aux:
                 loss_d = loss_d + F.cross_entropy(logits, shape_real)
@@ -416,15 +482,16 @@ def _adapter(G, model: str):
 
 
 def _save_grid(g, path: Path, seed: int, n: int = 64) -> None:
-    """An 8×8 grid of samples (for a BigGAN: one class per column)."""
+    """An 8×8 grid of samples (for a class-conditional model: one class per column)."""
     save_png(image_grid(sample_images(g, n, seed + 12345), 8), path)
 
 
 def sample_images(g, n: int, seed: int) -> np.ndarray:
-    """``n`` generated images, NHWC uint8 (for a BigGAN the classes take turns)."""
+    """``n`` generated images, NHWC uint8 (for a class-conditional model the classes take turns)."""
     if isinstance(g, BigGANAdapter):
         return g.to_uint8(g.synthesize(g.sample(n, space="z", seed=seed), class_=np.arange(n) % g.c_dim))
-    return g.to_uint8(g.synthesize(g.sample(n, seed=seed)))
+    classes = np.arange(n) % g.c_dim if g.c_dim else None
+    return g.to_uint8(g.synthesize(g.sample(n, seed=seed, class_=classes)))
 
 
 def export_generator(checkpoint, path, name: str, extra: dict | None = None) -> Path:
@@ -457,6 +524,6 @@ def _write_generator(G, cfg: TrainConfig, step: int, wall: float, path, name: st
         **(extra or {}),
     }
     extra = {"card": json.dumps(card)}
-    if cfg.model == "biggan":
+    if cfg.n_classes:
         extra["class_names"] = list(SHAPES)
     return save_builtin(G, cfg.generator_init(), path, architecture=cfg.model, extra=extra)
