@@ -214,7 +214,7 @@ def _cmd_train_gan(args) -> int:
         raise ValueError(f"--keep-every must be >= 0 (0: no snapshots), got {args.keep_every}")
     if args.augment is not None:
         recipe["augment"] = args.augment
-    numbers = ("shape_aux", "d_warmup", "mode_seeking", "warp_res", "warp_angle_init")
+    numbers = ("shape_aux", "d_warmup", "mode_seeking", "warp_res", "warp_angle_init", "factor_aux")
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
             recipe[k] = getattr(args, k)
@@ -459,6 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="RAD",
         help="the warp's angle starts random with this spread, not 0 (needs --warp-res)",
+    )
+    p.add_argument(
+        "--factor-aux",
+        type=float,
+        default=None,
+        help="weight of G's factor-spread loss from a factor head on D (default: none)",
     )
     p.add_argument(
         "--twin-aux",

@@ -213,6 +213,7 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert "needs warp_res (--warp-res)" in run_error(
         [*argv[:-2], "--warp-angle-init", "0.3", *other], capsys
     )
+    assert "--factor-aux) must be >= 0" in run_error([*argv[:-2], "--factor-aux", "-1", *other], capsys)
     assert "class_groups (--class-groups) needs" in run_error([*argv[:-2], "--class-groups", *other], capsys)
     bad = run_error([*argv[:-2], "--warp-res", "5", *other], capsys)
     assert "--warp-res) must be 0 (no warp) or one of [8, 16, 32], got 5" in bad

@@ -517,3 +517,41 @@ def test_a_random_warp_angle_start_turns_latents_differently(tmp_path):
     (key,) = [k for k in ck["G"] if k.endswith("warp.weight")]
     weight = ck["G"][key]  # the angle row was drawn; the shift rows moved one Adam step from 0
     assert weight[0].abs().mean() > 10 * weight[1:].abs().max()
+
+
+def test_factor_bins_and_the_spread_loss():
+    from sfvq_lib.data import FACTORS
+    from sfvq_lib.gan.train import _BINS, _SPREAD, _factor_bins, _factor_spread_loss
+
+    assert [f.name for f in _SPREAD] == [f.name for f in FACTORS if f.name != "shape"]
+    lo, hi = {f.name: f.low for f in _SPREAD}, {f.name: f.high for f in _SPREAD}
+    mid = {k: (lo[k] + hi[k]) / 2 for k in lo}
+    bins = _factor_bins({k: np.array([lo[k], mid[k], hi[k]]) for k in lo})
+    assert bins.tolist() == [[0] * len(_SPREAD), [_BINS // 2] * len(_SPREAD), [_BINS - 1] * len(_SPREAD)]
+
+    def logits(bin_of_image):  # confident readings: every factor of image i in bin_of_image[i]
+        one_hot = torch.nn.functional.one_hot(torch.tensor(bin_of_image), _BINS).float() * 20
+        return one_hot[:, None, :].repeat(1, len(_SPREAD), 1).reshape(len(bin_of_image), -1)
+
+    spread = logits(list(range(_BINS)) * 2)  # 20 images over all bins
+    assert float(_factor_spread_loss(spread, None)) < 1e-3
+    assert float(_factor_spread_loss(logits([3] * 20), None)) > 5  # one bin: collapsed
+    # per class: class 0 only in bins 0-4, class 1 only in 5-9; together they are spread
+    split = logits([0, 1, 2, 3, 4] * 2 + [5, 6, 7, 8, 9] * 2)
+    c = torch.nn.functional.one_hot(torch.tensor([0] * 10 + [1] * 10), 2).float()
+    assert float(_factor_spread_loss(split, None)) < 1e-3 < float(_factor_spread_loss(split, c))
+
+
+@pytest.mark.parametrize("model", ["stylegan", "biggan"])
+def test_training_with_the_factor_head(tmp_path, model):
+    from sfvq_lib.gan.train import TrainConfig, train_gan
+
+    cfg = _tiny_config(2)
+    cfg.factor_aux = 1.0
+    if model == "biggan":
+        _tiny_biggan(cfg)
+    ck = torch.load(train_gan(tmp_path, cfg, sample_every=0, progress=False), weights_only=True)
+    assert ck["D"]["factors.weight"].shape[0] == 60 and "aux.weight" not in ck["D"]
+    assert all(np.isfinite(r["loss_g"]) for r in ck["log"])
+    with pytest.raises(ValueError, match="factor_aux .* must be >= 0"):
+        TrainConfig(factor_aux=-1.0)

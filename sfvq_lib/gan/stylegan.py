@@ -358,7 +358,8 @@ class Discriminator(nn.Module):
     ``aux_classes > 0`` it also has a classifier head on the same features (AC-GAN, Odena et
     al. 2017): ``forward(img, c, aux=True)`` returns ``(score, class_logits)``. With ``twin``
     a second head of the same size (TAC-GAN, Gong et al. 2019, trained on generated images)
-    follows: ``(score, class_logits, twin_logits)``.
+    follows: ``(score, class_logits, twin_logits)``. ``factor_logits > 0`` adds one more head
+    (``self.factors``) for the trainer's use; `features` gives every head's input.
     """
 
     def __init__(
@@ -369,6 +370,7 @@ class Discriminator(nn.Module):
         channels: dict | None = None,
         aux_classes: int = 0,
         twin: bool = False,
+        factor_logits: int = 0,
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
@@ -390,8 +392,17 @@ class Discriminator(nn.Module):
             if aux_classes <= 0:
                 raise ValueError("a twin classifier head needs aux_classes > 0")
             self.twin = FullyConnected(ch[4], aux_classes)
+        if factor_logits > 0:
+            self.factors = FullyConnected(ch[4], factor_logits)
 
     def forward(self, img: Tensor, c: Tensor | None = None, aux: bool = False):
+        score, h = self.features(img, c)
+        if aux:
+            return (score, self.aux(h), self.twin(h)) if hasattr(self, "twin") else (score, self.aux(h))
+        return score
+
+    def features(self, img: Tensor, c: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """The score [N, 1] and the features [N, C] the heads read."""
         img = img.contiguous(memory_format=torch.channels_last)  # faster CPU convolutions
         x = _lrelu(self.from_rgb(img))
         for block in self.blocks:
@@ -408,9 +419,7 @@ class Discriminator(nn.Module):
         if self.c_dim > 0:
             assert c is not None, "a conditional discriminator needs c"
             score = score + (self.embed(c.to(h.dtype)) * h).sum(1, keepdim=True) / math.sqrt(h.shape[1])
-        if aux:
-            return (score, self.aux(h), self.twin(h)) if hasattr(self, "twin") else (score, self.aux(h))
-        return score
+        return score, h
 
 
 class _DBlock(nn.Module):

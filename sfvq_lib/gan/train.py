@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import platform
 import signal
 import threading
@@ -37,7 +38,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .._validation import check_device, check_int
-from ..data import SHAPES, ShapesDataset
+from ..data import FACTORS, SHAPES, ShapesDataset
 from ..images import image_grid, save_png
 from ..io import atomic_save, load_checked
 from .adapter import StyleGANAdapter, save_builtin
@@ -50,6 +51,8 @@ __all__ = ["TrainConfig", "train_gan"]
 
 _CKPT_KIND = "sfvq_lib.gan.checkpoint"
 _GROUP = 4  # the discriminator's minibatch-std group size
+_SPREAD = [f for f in FACTORS if f.kind != "categorical"]  # the factors of ``factor_aux``
+_BINS = 10
 _MODELS = {"stylegan": Generator, "biggan": BigGAN}
 _STYLEGAN_KWARGS = {
     "mapping_kwargs": {"num_layers": 2},
@@ -120,6 +123,12 @@ class TrainConfig:
     # class-conditional models: D's minibatch standard deviation is taken over groups of four
     # images of one class (real and generated), so that D sees when G draws one image per class
     class_groups: bool = False
+    # weight of a factor-spread loss for G (0: none). D gets a head that reads every other factor
+    # of the dataset (hues, scale, rotation, x, y; as 10 bins each) and learns it on real images;
+    # G pays when, among its images of one class (or all, unconditional), the mean of those
+    # readings is not spread over the bins as the factors are (uniformly): Kullback-Leibler
+    # divergence of the uniform distribution from it
+    factor_aux: float = 0.0
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
     generator_kwargs: dict | None = None
@@ -130,7 +139,7 @@ class TrainConfig:
         if self.model not in _MODELS:
             raise ValueError(f"model={self.model!r} is not one of {sorted(_MODELS)}")
         check_policy(self.augment)
-        for name in ("shape_aux", "mode_seeking"):  # loss weights
+        for name in ("shape_aux", "mode_seeking", "factor_aux"):  # loss weights
             if not getattr(self, name) >= 0:
                 flag = "--" + name.replace("_", "-")
                 raise ValueError(f"{name} ({flag}) must be >= 0 (0: none), got {getattr(self, name)}")
@@ -202,6 +211,25 @@ def _shape_loss(logits: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
     return -(p * logp).sum(1).mean() + (mean * mean.clamp_min(1e-12).log()).sum()
 
 
+def _factor_bins(factors: dict) -> torch.Tensor:
+    """Each ``_SPREAD`` factor's bin (of ``_BINS`` over its range) per image: [N, len(_SPREAD)]."""
+    cols = [(np.asarray(factors[f.name]) - f.low) / (f.high - f.low) * _BINS for f in _SPREAD]
+    return torch.from_numpy(np.clip(np.stack(cols, 1), 0, _BINS - 1).astype(np.int64))
+
+
+def _factor_read_loss(logits: torch.Tensor, factors: dict, dev) -> torch.Tensor:
+    """D's factor head on real images: cross-entropy to each factor's bin."""
+    return F.cross_entropy(logits.reshape(-1, _BINS), _factor_bins(factors).flatten().to(dev))
+
+
+def _factor_spread_loss(logits: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+    """KL(uniform ‖ mean reading) per factor, over G's images of each class, averaged."""
+    p = logits.reshape(len(logits), len(_SPREAD), _BINS).softmax(2)
+    groups = [p] if c is None else [p[c.argmax(1) == k] for k in range(c.shape[1])]
+    terms = [-(g.mean(0).clamp_min(1e-8).log().mean(1) + math.log(_BINS)) for g in groups if len(g)]
+    return torch.cat(terms).mean()
+
+
 def _mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """1 / (image distance / latent distance) over the pairs (i, i + n // 2) (Mao et al. 2019)."""
     h = len(fake) // 2
@@ -234,7 +262,10 @@ def _warm_up_discriminator(D, ds, cfg: TrainConfig, dev, progress: bool) -> None
         if policy:
             real = diff_augment(real, policy, _batch_rng(cfg.seed, i, 3))
         shape, c = _shape_labels(factors, cfg, dev)
-        loss = F.cross_entropy(D(real, c, aux=True)[1], shape)
+        s, h = D.features(real, c)
+        loss = F.cross_entropy(D.aux(h), shape)
+        if cfg.factor_aux:  # and its factor head
+            loss = loss + _factor_read_loss(D.factors(h), factors, dev)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -295,6 +326,7 @@ def train_gan(
             c_dim=cfg.n_classes,
             aux_classes=len(SHAPES) if cfg.shape_aux else 0,
             twin=cfg.twin_aux,
+            factor_logits=len(_SPREAD) * _BINS if cfg.factor_aux else 0,
             **cfg.discriminator_kwargs,
         )
         D = D.to(dev)
@@ -363,11 +395,10 @@ def train_gan(
             )  # layer noise
             aug_gen = _batch_rng(cfg.seed, step, 2)
 
-            def score(images, c, aug_gen=aug_gen):  # D behind the augmentation: (score, shape, twin logits)
-                out = D(diff_augment(images, policy, aug_gen) if policy else images, c, aux=aux)
-                if not aux:
-                    return out, None, None
-                return out if cfg.twin_aux else (*out, None)
+            def score(images, c, aug_gen=aug_gen):  # D behind the augmentation: (score, heads' logits)
+                s, h = D.features(diff_augment(images, policy, aug_gen) if policy else images, c)
+                heads = {k: getattr(D, k)(h) for k in ("aux", "twin", "factors") if hasattr(D, k)}
+                return s, heads
 
             real, factors = next_batch.result()
             if step + 1 < cfg.steps:
@@ -392,12 +423,14 @@ def train_gan(
                 fake = G(z, c_fake)
             else:
                 fake = G.synthesis(_ws_with_mixing(G, z, c_fake, cfg.style_mixing, gen))
-            s_fake, logits, twin = score(fake, c_fake)
+            s_fake, heads = score(fake, c_fake)
             loss_g = F.softplus(-s_fake).mean()
             if aux:
-                loss_g = loss_g + cfg.shape_aux * _shape_loss(logits, c_fake)
+                loss_g = loss_g + cfg.shape_aux * _shape_loss(heads["aux"], c_fake)
             if cfg.twin_aux:
-                loss_g = loss_g - cfg.shape_aux * F.cross_entropy(twin, c_fake.argmax(1))
+                loss_g = loss_g - cfg.shape_aux * F.cross_entropy(heads["twin"], c_fake.argmax(1))
+            if cfg.factor_aux:
+                loss_g = loss_g + cfg.factor_aux * _factor_spread_loss(heads["factors"], c_fake)
             if cfg.mode_seeking:
                 loss_g = loss_g + cfg.mode_seeking * _mode_seeking_loss(fake, z)
             opt_g.zero_grad(set_to_none=True)
@@ -407,14 +440,16 @@ def train_gan(
             # discriminator: logistic loss, lazy R1 on real images
             G.requires_grad_(False)
             D.requires_grad_(True)
-            s_fake, _, twin = score(fake.detach(), c_fake)  # fake first: aug_gen's order
+            s_fake, heads = score(fake.detach(), c_fake)  # fake first: aug_gen's order
             loss_d = F.softplus(s_fake).mean()
             if cfg.twin_aux:  # the twin head learns which class G was asked for
-                loss_d = loss_d + F.cross_entropy(twin, c_fake.argmax(1))
-            s_real, logits, _ = score(real, c_real)
+                loss_d = loss_d + F.cross_entropy(heads["twin"], c_fake.argmax(1))
+            s_real, heads = score(real, c_real)
             loss_d = loss_d + F.softplus(-s_real).mean()
             if aux:
-                loss_d = loss_d + F.cross_entropy(logits, shape_real)
+                loss_d = loss_d + F.cross_entropy(heads["aux"], shape_real)
+            if cfg.factor_aux:  # the factor head learns the real images' factors
+                loss_d = loss_d + _factor_read_loss(heads["factors"], factors, dev)
             if cfg.r1_gamma > 0 and step % cfg.r1_every == 0:
                 real_r = real.detach().requires_grad_(True)
                 (grad,) = torch.autograd.grad(score(real_r, c_real)[0].sum(), real_r, create_graph=True)
