@@ -110,24 +110,35 @@ class TrainConfig:
     warp_res: int = 0
     # with ``warp_res``: the warp's angle starts as a random linear function of its input, with this
     # standard deviation (radians) for inputs of unit variance, instead of 0 (no turn for any
-    # latent); so G starts out turning its objects by different amounts
+    # latent); so G starts out turning its objects by different amounts. Measured (0.3, conditional
+    # StyleGAN, warp at 16 or 32 px, 1,250-2,000 steps): the angle kept its spread (std 0.27), yet G
+    # drew every triangle upright anyway (rotation TV 0.27-0.33): its later layers undo the turn
     warp_angle_init: float = 0.0
     # with ``shape_aux`` and a class-conditional model: D gets a twin classifier head that learns
     # the classes of G's images, and G is paid its cross-entropy (TAC-GAN, Gong et al. 2019). The
     # AC-GAN head alone rewards the most typical image of each class (see warp_res); the twin's
-    # term cancels that reward, so G matches each class's whole distribution instead
+    # term cancels that reward, so G matches each class's whole distribution instead. Measured
+    # (BigGAN, with warp_res's recipe, to 1,750 steps): object hue TV 0.25-0.32 (0.35-0.54 without),
+    # class agreement down to 0.63-0.70, one hue per class still visible in the samples
     twin_aux: bool = False
     # StyleGAN only: condition it on the shape (the mapping network's c, D by projection), as
-    # NVIDIA's conditional StyleGAN2-ADA models (CIFAR-10); the BigGAN always is conditional
+    # NVIDIA's conditional StyleGAN2-ADA models (CIFAR-10); the BigGAN always is conditional.
+    # Measured (with shape_aux 1, d_warmup 1000, mode_seeking 1, warp_res 16, twin_aux; 4,750-6,500
+    # steps): shape-confident share 0.88-0.92, class agreement 0.91-0.94, shape TV <= 0.02, the
+    # first StyleGAN of ours that draws the shapes; but rotation TV 0.32-0.40 (all upright)
     conditional: bool = False
     # class-conditional models: D's minibatch standard deviation is taken over groups of four
-    # images of one class (real and generated), so that D sees when G draws one image per class
+    # images of one class (real and generated), so that D sees when G draws one image per class.
+    # Measured (BigGAN, warp_res's recipe, to 1,250 steps): no better, object hue TV 0.46-0.59
     class_groups: bool = False
     # weight of a factor-spread loss for G (0: none). D gets a head that reads every other factor
     # of the dataset (hues, scale, rotation, x, y; as 10 bins each) and learns it on real images;
     # G pays when, among its images of one class (or all, unconditional), the mean of those
     # readings is not spread over the bins as the factors are (uniformly): Kullback-Leibler
-    # divergence of the uniform distribution from it
+    # divergence of the uniform distribution from it. Measured (1, BigGAN with warp_res's recipe,
+    # to 2,750 steps): object hue TV 0.14-0.18 (0.35-0.54 without), Fréchet 9, but rotation
+    # 0.39-0.41 and scale 0.20-0.26; on the conditional StyleGAN it failed (to 2,000 steps):
+    # many-coloured blobs, each image's readings spread (the loss asks for no confident reading)
     factor_aux: float = 0.0
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
@@ -262,7 +273,7 @@ def _warm_up_discriminator(D, ds, cfg: TrainConfig, dev, progress: bool) -> None
         if policy:
             real = diff_augment(real, policy, _batch_rng(cfg.seed, i, 3))
         shape, c = _shape_labels(factors, cfg, dev)
-        s, h = D.features(real, c)
+        _, h = D.features(real, c)
         loss = F.cross_entropy(D.aux(h), shape)
         if cfg.factor_aux:  # and its factor head
             loss = loss + _factor_read_loss(D.factors(h), factors, dev)
