@@ -470,7 +470,8 @@ def test_twin_and_conditional_are_checked():
     with pytest.raises(ValueError, match="needs aux_classes > 0"):
         Discriminator(twin=True)
     D = Discriminator(img_resolution=16, channels={16: 8, 8: 16, 4: 16}, aux_classes=4, twin=True)
-    score, logits, twin = D(torch.zeros(2, 3, 16, 16), aux=True)
+    score, h = D.features(torch.zeros(2, 3, 16, 16))
+    logits, twin = D.aux(h), D.twin(h)
     assert score.shape == (2, 1) and logits.shape == twin.shape == (2, 4)
 
 
@@ -502,7 +503,7 @@ def test_a_random_warp_angle_start_turns_latents_differently(tmp_path):
         torch.manual_seed(0)
         G = _MODELS[model](**cfg.generator_init())
         _randomize_warp_angle(G, 0.3)
-        (warp,) = [m for name, m in G.named_modules() if name.endswith("warp") and m is not None]
+        (warp,) = [m for name, m in G.named_modules() if name.endswith("warp")]
         x = torch.randn(4000, warp.in_features)  # inputs of unit variance
         with torch.no_grad():
             angle, shift = warp(x)[:, 0], warp(x)[:, 1:]

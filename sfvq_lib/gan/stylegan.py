@@ -351,15 +351,18 @@ class Generator(nn.Module):
         return self.synthesis(ws, noise_mode=noise_mode)
 
 
+MBSTD_GROUP = 4  # images per minibatch-standard-deviation group in the discriminator
+
+
 class Discriminator(nn.Module):
     """A residual discriminator with equalized learning rate and minibatch std.
 
     With ``c_dim > 0`` it is class-conditional by projection (Miyato & Koyama 2018). With
     ``aux_classes > 0`` it also has a classifier head on the same features (AC-GAN, Odena et
-    al. 2017): ``forward(img, c, aux=True)`` returns ``(score, class_logits)``. With ``twin``
-    a second head of the same size (TAC-GAN, Gong et al. 2019, trained on generated images)
-    follows: ``(score, class_logits, twin_logits)``. ``factor_logits > 0`` adds one more head
-    (``self.factors``) for the trainer's use; `features` gives every head's input.
+    al. 2017): ``forward(img, c, aux=True)`` returns ``(score, class_logits)``. ``twin`` adds a
+    second head of that size (``self.twin``; TAC-GAN, Gong et al. 2019, trained on generated
+    images) and ``factor_logits > 0`` one more (``self.factors``), for the trainer, which reads
+    every head from `features`.
     """
 
     def __init__(
@@ -397,9 +400,7 @@ class Discriminator(nn.Module):
 
     def forward(self, img: Tensor, c: Tensor | None = None, aux: bool = False):
         score, h = self.features(img, c)
-        if aux:
-            return (score, self.aux(h), self.twin(h)) if hasattr(self, "twin") else (score, self.aux(h))
-        return score
+        return (score, self.aux(h)) if aux else score
 
     def features(self, img: Tensor, c: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """The score [N, 1] and the features [N, C] the heads read."""
@@ -408,7 +409,7 @@ class Discriminator(nn.Module):
         for block in self.blocks:
             x = block(x)
         n = len(x)
-        group = min(4, n) if n % min(4, n) == 0 else 1
+        group = min(MBSTD_GROUP, n) if n % min(MBSTD_GROUP, n) == 0 else 1
         # minibatch standard deviation over groups: images i, i + n / group, i + 2n / group, ...
         y = x.reshape(group, -1, *x.shape[1:])
         std = (y.var(0, unbiased=False) + 1e-8).sqrt().mean(dim=[1, 2, 3])  # [n / group]

@@ -45,12 +45,12 @@ from .adapter import StyleGANAdapter, save_builtin
 from .augment import check_policy, diff_augment
 from .biggan import BigGAN
 from .biggan_adapter import BigGANAdapter
+from .stylegan import MBSTD_GROUP as _GROUP
 from .stylegan import Discriminator, Generator, check_warp_res
 
 __all__ = ["TrainConfig", "train_gan"]
 
 _CKPT_KIND = "sfvq_lib.gan.checkpoint"
-_GROUP = 4  # the discriminator's minibatch-std group size
 _SPREAD = [f for f in FACTORS if f.kind != "categorical"]  # the factors of ``factor_aux``
 _BINS = 10
 _MODELS = {"stylegan": Generator, "biggan": BigGAN}
@@ -285,7 +285,7 @@ def _warm_up_discriminator(D, ds, cfg: TrainConfig, dev, progress: bool) -> None
 @torch.no_grad()
 def _randomize_warp_angle(G, std: float) -> None:
     """Draw the angle row of G's warp predictors (see ``TrainConfig.warp_angle_init``)."""
-    warps = [m for name, m in G.named_modules() if name.split(".")[-1] == "warp" and m is not None]
+    warps = [m for name, m in G.named_modules() if name.split(".")[-1] == "warp"]
     assert warps, "G has no warp"
     for m in warps:
         m.weight[0].normal_(0, std / m.in_features**0.5)
