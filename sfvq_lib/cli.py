@@ -218,7 +218,8 @@ def _cmd_train_gan(args) -> int:
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
             recipe[k] = getattr(args, k)
-    recipe.update({k: True for k in ("twin_aux", "conditional", "class_groups") if getattr(args, k)})
+    flags = ("twin_aux", "conditional", "class_groups", "warp_image")
+    recipe.update({k: True for k in flags if getattr(args, k)})
     cfg = TrainConfig(
         model=args.model,
         steps=args.steps,
@@ -458,7 +459,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="RAD",
-        help="the warp's angle starts random with this spread, not 0 (needs --warp-res)",
+        help="the warp's angle starts random with this spread, not 0 (needs --warp-res or --warp-image; "
+        "with --warp-image, that warp's)",
+    )
+    p.add_argument(
+        "--warp-image",
+        action="store_true",
+        help="G rotates and shifts its finished image by a learned amount",
     )
     p.add_argument(
         "--factor-aux",

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from sfvq_lib import SFVQ
 from sfvq_lib.cli import main
@@ -210,10 +211,15 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert "the BigGAN always is" in run_error(
         [*argv[:-2], "--model", "biggan", "--conditional", *other], capsys
     )
-    assert "needs warp_res (--warp-res)" in run_error(
+    assert "needs warp_res (--warp-res) or warp_image (--warp-image)" in run_error(
         [*argv[:-2], "--warp-angle-init", "0.3", *other], capsys
     )
     assert "--factor-aux) must be >= 0" in run_error([*argv[:-2], "--factor-aux", "-1", *other], capsys)
     assert "class_groups (--class-groups) needs" in run_error([*argv[:-2], "--class-groups", *other], capsys)
     bad = run_error([*argv[:-2], "--warp-res", "5", *other], capsys)
     assert "--warp-res) must be 0 (no warp) or one of [8, 16, 32], got 5" in bad
+    warped = tmp_path / "warped"
+    turned = ["--warp-image", "--warp-angle-init", "0.3"]
+    assert main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(warped), *turned]) == 0
+    config = torch.load(warped / "checkpoint.pt", weights_only=True)["config"]
+    assert config["warp_image"] and config["warp_angle_init"] == 0.3

@@ -396,6 +396,29 @@ def test_a_warp_starts_as_no_warp_and_moves_the_objects(model):
 
 
 @pytest.mark.parametrize("model", ["stylegan", "biggan"])
+def test_an_image_warp_starts_as_none_and_turns_the_finished_image(model):
+    from sfvq_lib.gan.biggan import BigGAN
+
+    def build(**warp):
+        torch.manual_seed(0)
+        if model == "stylegan":
+            return Generator(z_dim=16, w_dim=16, img_resolution=16, synthesis_kwargs=warp)
+        return BigGAN(z_dim=16, embed_dim=8, img_resolution=16, **warp)
+
+    plain, warped = build(), build(warp_image=True)
+    missing, unexpected = warped.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all("image_warp." in k for k in missing)
+    z = torch.randn(3, 16)
+    c = torch.nn.functional.one_hot(torch.arange(3), 4).float()
+    run = (lambda G: G(z, None)) if model == "stylegan" else (lambda G: G(z, c))
+    with torch.no_grad():
+        assert torch.allclose(run(warped), run(plain), atol=1e-5)
+        layer = warped.synthesis.image_warp if model == "stylegan" else warped.image_warp
+        layer.bias.copy_(torch.tensor([math.pi / 2, 0.0, 0.0]))  # a quarter turn of the whole image
+        assert torch.allclose(run(warped), torch.rot90(run(plain), 1, dims=(2, 3)), atol=1e-4)
+
+
+@pytest.mark.parametrize("model", ["stylegan", "biggan"])
 def test_training_with_a_warp_writes_a_loadable_generator(tmp_path, model):
     from sfvq_lib.gan.train import export_generator, train_gan
 
@@ -518,6 +541,14 @@ def test_a_random_warp_angle_start_turns_latents_differently(tmp_path):
     (key,) = [k for k in ck["G"] if k.endswith("warp.weight")]
     weight = ck["G"][key]  # the angle row was drawn; the shift rows moved one Adam step from 0
     assert weight[0].abs().mean() > 10 * weight[1:].abs().max()
+    # with an image warp too, its angle is the one drawn; the feature map's warp starts at 0
+    cfg = _tiny_config(1)
+    cfg.warp_res, cfg.warp_image, cfg.warp_angle_init = 8, True, 0.3
+    assert TrainConfig(warp_image=True, warp_angle_init=0.3).warp_angle_init == 0.3
+    ck = torch.load(train_gan(tmp_path / "image", cfg, sample_every=0, progress=False), weights_only=True)
+    (image,) = [v for k, v in ck["G"].items() if k.endswith("image_warp.weight")]
+    (feature,) = [v for k, v in ck["G"].items() if k.endswith(".warp.weight")]
+    assert image[0].abs().mean() > 10 * max(image[1:].abs().max(), feature.abs().max())
 
 
 def test_factor_bins_and_the_spread_loss():

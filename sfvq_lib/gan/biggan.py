@@ -80,6 +80,9 @@ class BigGAN(nn.Module):
         # rotate and shift the feature map entering this resolution's block by a learned function
         # of z and the class (0: none), as in our StyleGAN
         warp_res: int = 0,
+        # rotate and shift the finished image by a learned function of z and the class, as in our
+        # StyleGAN
+        warp_image: bool = False,
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
@@ -97,6 +100,7 @@ class BigGAN(nn.Module):
         check_warp_res(warp_res, img_resolution)
         self.warp_res = warp_res
         self.warp = warp_predictor(cond_dim) if warp_res else None
+        self.image_warp = warp_predictor(cond_dim) if warp_image else None
         self.out_norm = nn.GroupNorm(min(8, ch[img_resolution]), ch[img_resolution])
         self.to_rgb = EqConv2d(ch[img_resolution], img_channels, 3)
         self._ch4 = ch[4]
@@ -111,4 +115,5 @@ class BigGAN(nn.Module):
             if res == self.warp_res:
                 x = affine_warp(x, self.warp(cond))
             x = block(x, cond)
-        return torch.tanh(self.to_rgb(F.relu(self.out_norm(x))))
+        img = torch.tanh(self.to_rgb(F.relu(self.out_norm(x))))
+        return img if self.image_warp is None else affine_warp(img, self.image_warp(cond))

@@ -273,6 +273,9 @@ class SynthesisNetwork(nn.Module):
         # rotate and shift the feature map entering this resolution's block by a learned function
         # of its first style (0: none); like StyleGAN3's transformed input (Karras et al. 2021)
         warp_res: int = 0,
+        # rotate and shift the finished image by a learned function of the last style, so that no
+        # later layer can turn the object back upright (the background is repeated at the edges)
+        warp_image: bool = False,
     ):
         super().__init__()
         if architecture not in ("skip", "orig"):
@@ -304,6 +307,7 @@ class SynthesisNetwork(nn.Module):
             self.blocks.append(block)
             self.num_ws += block.num_conv
         self.num_ws += 1  # the last block's RGB output
+        self.image_warp = warp_predictor(w_dim) if warp_image else None
 
     def forward(self, ws: Tensor, noise_mode: str = "random", force_fp32: bool = False) -> Tensor:
         assert ws.ndim == 3 and ws.shape[1:] == (self.num_ws, self.w_dim), (
@@ -314,6 +318,8 @@ class SynthesisNetwork(nn.Module):
         for block in self.blocks:
             x, img = block(x, img, ws[:, w_idx : w_idx + block.num_conv + block.num_torgb], noise_mode)
             w_idx += block.num_conv
+        if self.image_warp is not None:
+            img = affine_warp(img, self.image_warp(ws[:, -1]))
         return img
 
 

@@ -114,6 +114,10 @@ class TrainConfig:
     # StyleGAN, warp at 16 or 32 px, 1,250-2,000 steps): the angle kept its spread (std 0.27), yet G
     # drew every triangle upright anyway (rotation TV 0.27-0.33): its later layers undo the turn
     warp_angle_init: float = 0.0
+    # G rotates and shifts its finished image by a learned function of its last style (StyleGAN)
+    # or of z and the class (BigGAN), no warp at the start; with ``warp_angle_init`` this warp's
+    # angle starts random (rather than the feature map's): here no later layer can undo the turn
+    warp_image: bool = False
     # with ``shape_aux`` and a class-conditional model: D gets a twin classifier head that learns
     # the classes of G's images, and G is paid its cross-entropy (TAC-GAN, Gong et al. 2019). The
     # AC-GAN head alone rewards the most typical image of each class (see warp_res); the twin's
@@ -157,10 +161,10 @@ class TrainConfig:
         check_int(self.d_warmup, "d_warmup (--d-warmup)", minimum=0)
         check_int(self.warp_res, "warp_res (--warp-res)", minimum=0)
         check_warp_res(self.warp_res, self.resolution, "warp_res (--warp-res)")  # before any file is written
-        if not self.warp_angle_init >= 0 or (self.warp_angle_init and not self.warp_res):
+        if not self.warp_angle_init >= 0 or (self.warp_angle_init and not (self.warp_res or self.warp_image)):
             raise ValueError(
-                f"warp_angle_init (--warp-angle-init) must be >= 0 and needs warp_res (--warp-res), "
-                f"got {self.warp_angle_init} with warp_res {self.warp_res}"
+                f"warp_angle_init (--warp-angle-init) must be >= 0 and needs warp_res (--warp-res) or "
+                f"warp_image (--warp-image), got {self.warp_angle_init} with warp_res {self.warp_res}"
             )
         if self.conditional and self.model != "stylegan":
             raise ValueError("conditional (--conditional) is for the StyleGAN: the BigGAN always is")
@@ -198,6 +202,9 @@ class TrainConfig:
         if self.warp_res:  # an argument of the StyleGAN's synthesis network, or of the BigGAN
             target = kwargs.setdefault("synthesis_kwargs", {}) if self.model == "stylegan" else kwargs
             target["warp_res"] = self.warp_res
+        if self.warp_image:
+            target = kwargs.setdefault("synthesis_kwargs", {}) if self.model == "stylegan" else kwargs
+            target["warp_image"] = True
         return {**size, "img_resolution": self.resolution, "img_channels": 3, **kwargs}
 
 
@@ -283,9 +290,11 @@ def _warm_up_discriminator(D, ds, cfg: TrainConfig, dev, progress: bool) -> None
 
 
 @torch.no_grad()
-def _randomize_warp_angle(G, std: float) -> None:
-    """Draw the angle row of G's warp predictors (see ``TrainConfig.warp_angle_init``)."""
-    warps = [m for name, m in G.named_modules() if name.split(".")[-1] == "warp"]
+def _randomize_warp_angle(G, std: float, image: bool = False) -> None:
+    """Draw the angle row of G's feature-map warp predictors, or with ``image`` of its image warp
+    (see ``TrainConfig.warp_angle_init``)."""
+    target = "image_warp" if image else "warp"
+    warps = [m for name, m in G.named_modules() if name.split(".")[-1] == target]
     assert warps, "G has no warp"
     for m in warps:
         m.weight[0].normal_(0, std / m.in_features**0.5)
@@ -331,7 +340,7 @@ def train_gan(
         torch.manual_seed(cfg.seed)  # the same initial weights for the same seed
         G = build(**cfg.generator_init()).to(dev)
         if cfg.warp_angle_init:
-            _randomize_warp_angle(G, cfg.warp_angle_init)
+            _randomize_warp_angle(G, cfg.warp_angle_init, image=cfg.warp_image)
         D = Discriminator(
             img_resolution=cfg.resolution,
             c_dim=cfg.n_classes,
