@@ -214,7 +214,15 @@ def _cmd_train_gan(args) -> int:
         raise ValueError(f"--keep-every must be >= 0 (0: no snapshots), got {args.keep_every}")
     if args.augment is not None:
         recipe["augment"] = args.augment
-    numbers = ("shape_aux", "d_warmup", "mode_seeking", "warp_res", "warp_angle_init", "factor_aux")
+    numbers = (
+        "shape_aux",
+        "d_warmup",
+        "mode_seeking",
+        "warp_res",
+        "warp_angle_init",
+        "warp_spread",
+        "factor_aux",
+    )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
             recipe[k] = getattr(args, k)
@@ -466,6 +474,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--warp-image",
         action="store_true",
         help="G rotates and shifts its finished image by a learned amount",
+    )
+    p.add_argument(
+        "--warp-spread",
+        type=float,
+        default=None,
+        metavar="RAD",
+        help="G pays when its image warp's angle spreads less than this over a class (needs "
+        "--warp-image and --warp-angle-init)",
     )
     p.add_argument(
         "--factor-aux",

@@ -219,7 +219,9 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     bad = run_error([*argv[:-2], "--warp-res", "5", *other], capsys)
     assert "--warp-res) must be 0 (no warp) or one of [8, 16, 32], got 5" in bad
     warped = tmp_path / "warped"
-    turned = ["--warp-image", "--warp-angle-init", "0.3"]
+    turned = ["--warp-image", "--warp-angle-init", "0.3", "--warp-spread", "0.25"]
     assert main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(warped), *turned]) == 0
     config = torch.load(warped / "checkpoint.pt", weights_only=True)["config"]
-    assert config["warp_image"] and config["warp_angle_init"] == 0.3
+    assert config["warp_image"] and config["warp_angle_init"] == 0.3 and config["warp_spread"] == 0.25
+    bad = run_error([*argv[:-2], "--warp-spread", "0.2", *other], capsys)
+    assert "warp_spread (--warp-spread) must be >= 0 and needs warp_image" in bad

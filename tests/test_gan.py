@@ -551,6 +551,38 @@ def test_a_random_warp_angle_start_turns_latents_differently(tmp_path):
     assert image[0].abs().mean() > 10 * max(image[1:].abs().max(), feature.abs().max())
 
 
+def test_the_warp_spread_loss_and_training_with_it(tmp_path):
+    from sfvq_lib.gan.train import TrainConfig, _warp_spread_loss, train_gan
+
+    spread, one = torch.linspace(-0.5, 0.5, 8), torch.full((8,), 0.3)  # std 0.34, and 0
+    assert float(_warp_spread_loss(spread, None, 0.25)) == 0
+    assert float(_warp_spread_loss(one, None, 0.25)) == pytest.approx(0.25, abs=1e-3)
+    split = torch.tensor([-0.5] * 4 + [0.5] * 4)  # spread over the batch, one angle per class
+    c = torch.nn.functional.one_hot(torch.tensor([0] * 4 + [1] * 4), 4).float()
+    assert float(_warp_spread_loss(split, None, 0.25)) == 0
+    assert float(_warp_spread_loss(split, c, 0.25)) == pytest.approx(0.25, abs=1e-3)
+    assert float(_warp_spread_loss(split[3:5], c[3:5], 0.25)) == 0  # no class twice
+    one.requires_grad_(True)
+    _warp_spread_loss(one, None, 0.25).backward()  # the collapsed start has a finite gradient
+    assert torch.isfinite(one.grad).all()
+    for bad in ({}, {"warp_image": True}, {"warp_angle_init": 0.3, "warp_res": 16}):
+        with pytest.raises(ValueError, match="needs warp_image .* and warp_angle_init"):
+            TrainConfig(warp_spread=0.25, **bad)
+    with pytest.raises(ValueError, match="must be >= 0"):
+        TrainConfig(warp_spread=-1.0, warp_image=True, warp_angle_init=0.3)
+    for model in ("stylegan", "biggan"):
+        weights = []
+        for target in (0.0, 5.0):  # a target far above the drawn spread: the loss acts at once
+            cfg = _tiny_config(1) if model == "stylegan" else _tiny_biggan(_tiny_config(1))
+            cfg.batch_size = 8  # 4 classes: one of them twice at least
+            cfg.warp_image, cfg.warp_angle_init, cfg.warp_spread = True, 0.3, target
+            ck = train_gan(tmp_path / f"{model}{target}", cfg, sample_every=0, progress=False)
+            g = torch.load(ck, weights_only=True)["G"]
+            (key,) = [k for k in g if k.endswith("image_warp.weight")]
+            weights.append(g[key][0])
+        assert not torch.equal(*weights)  # the loss moved the angle row
+
+
 def test_factor_bins_and_the_spread_loss():
     from sfvq_lib.data import FACTORS
     from sfvq_lib.gan.train import _BINS, _SPREAD, _factor_bins, _factor_spread_loss

@@ -105,11 +105,15 @@ class BigGAN(nn.Module):
         self.to_rgb = EqConv2d(ch[img_resolution], img_channels, 3)
         self._ch4 = ch[4]
 
+    def condition(self, z: Tensor, class_label: Tensor) -> Tensor:
+        """The vector every block reads: z and the class embedding, [N, z_dim + embed_dim]."""
+        return torch.cat([z, self.embeddings(class_label.to(z.dtype))], dim=1)
+
     def forward(self, z: Tensor, class_label: Tensor, truncation: float = 1.0) -> Tensor:
         assert z.ndim == 2 and z.shape[1] == self.z_dim, f"z must be [N, {self.z_dim}], got {list(z.shape)}"
         assert class_label.shape == (len(z), self.num_classes), f"class_label must be [N, {self.num_classes}]"
         assert 0 < truncation <= 1, f"truncation must lie in (0, 1], got {truncation}"
-        cond = torch.cat([z, self.embeddings(class_label.to(z.dtype))], dim=1)  # [N, z_dim + embed_dim]
+        cond = self.condition(z, class_label)
         x = self.gen_z(cond).reshape(len(z), self._ch4, 4, 4)
         for res, block in zip(self.block_resolutions, self.blocks, strict=True):
             if res == self.warp_res:

@@ -53,6 +53,7 @@ __all__ = ["TrainConfig", "train_gan"]
 _CKPT_KIND = "sfvq_lib.gan.checkpoint"
 _SPREAD = [f for f in FACTORS if f.kind != "categorical"]  # the factors of ``factor_aux``
 _BINS = 10
+_WARP_SPREAD_WEIGHT = 10.0  # of ``warp_spread``'s loss
 _MODELS = {"stylegan": Generator, "biggan": BigGAN}
 _STYLEGAN_KWARGS = {
     "mapping_kwargs": {"num_layers": 2},
@@ -118,6 +119,11 @@ class TrainConfig:
     # or of z and the class (BigGAN), no warp at the start; with ``warp_angle_init`` this warp's
     # angle starts random (rather than the feature map's): here no later layer can undo the turn
     warp_image: bool = False
+    # with ``warp_image`` and ``warp_angle_init``: G pays 10 × (this − the standard deviation of its
+    # image warp's angle over its images of each class, or all)₊, so the turn of its objects cannot
+    # shrink back to one angle per class (radians; 0: none). The dataset's rotation (uniform over
+    # ±π/6) has std 0.30
+    warp_spread: float = 0.0
     # with ``shape_aux`` and a class-conditional model: D gets a twin classifier head that learns
     # the classes of G's images, and G is paid its cross-entropy (TAC-GAN, Gong et al. 2019). The
     # AC-GAN head alone rewards the most typical image of each class (see warp_res); the twin's
@@ -165,6 +171,12 @@ class TrainConfig:
             raise ValueError(
                 f"warp_angle_init (--warp-angle-init) must be >= 0 and needs warp_res (--warp-res) or "
                 f"warp_image (--warp-image), got {self.warp_angle_init} with warp_res {self.warp_res}"
+            )
+        if not self.warp_spread >= 0 or (self.warp_spread and not (self.warp_image and self.warp_angle_init)):
+            raise ValueError(  # from a warp at 0 for every image, the spread would have no gradient
+                f"warp_spread (--warp-spread) must be >= 0 and needs warp_image (--warp-image) and "
+                f"warp_angle_init (--warp-angle-init) > 0, got {self.warp_spread} with warp_image "
+                f"{self.warp_image}, warp_angle_init {self.warp_angle_init}"
             )
         if self.conditional and self.model != "stylegan":
             raise ValueError("conditional (--conditional) is for the StyleGAN: the BigGAN always is")
@@ -246,6 +258,20 @@ def _factor_spread_loss(logits: torch.Tensor, c: torch.Tensor | None) -> torch.T
     groups = [p] if c is None else [p[c.argmax(1) == k] for k in range(c.shape[1])]
     terms = [-(g.mean(0).clamp_min(1e-8).log().mean(1) + math.log(_BINS)) for g in groups if len(g)]
     return torch.cat(terms).mean()
+
+
+def _image_warp_angle(G, z, c, ws) -> torch.Tensor:
+    """The angle [N] by which G's image warp turns the images of this batch."""
+    if ws is None:  # the BigGAN
+        return G.image_warp(G.condition(z, c))[:, 0]
+    return G.synthesis.image_warp(ws[:, -1])[:, 0]
+
+
+def _warp_spread_loss(angle: torch.Tensor, c: torch.Tensor | None, target: float) -> torch.Tensor:
+    """(target − std of the angle)₊ over the images of each class (or all), averaged."""
+    groups = [angle] if c is None else [angle[c.argmax(1) == k] for k in range(c.shape[1])]
+    terms = [(target - (g.var() + 1e-8).sqrt()).clamp_min(0) for g in groups if len(g) > 1]
+    return torch.stack(terms).mean() if terms else angle.sum() * 0  # no class twice: nothing to spread
 
 
 def _mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -439,10 +465,12 @@ def train_gan(
             # generator: non-saturating loss
             G.requires_grad_(True)
             D.requires_grad_(False)
+            ws = None
             if cfg.model == "biggan":
                 fake = G(z, c_fake)
             else:
-                fake = G.synthesis(_ws_with_mixing(G, z, c_fake, cfg.style_mixing, gen))
+                ws = _ws_with_mixing(G, z, c_fake, cfg.style_mixing, gen)
+                fake = G.synthesis(ws)
             s_fake, heads = score(fake, c_fake)
             loss_g = F.softplus(-s_fake).mean()
             if aux:
@@ -453,6 +481,9 @@ def train_gan(
                 loss_g = loss_g + cfg.factor_aux * _factor_spread_loss(heads["factors"], c_fake)
             if cfg.mode_seeking:
                 loss_g = loss_g + cfg.mode_seeking * _mode_seeking_loss(fake, z)
+            if cfg.warp_spread:
+                angle = _image_warp_angle(G, z, c_fake, ws)
+                loss_g = loss_g + _WARP_SPREAD_WEIGHT * _warp_spread_loss(angle, c_fake, cfg.warp_spread)
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
