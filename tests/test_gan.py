@@ -370,47 +370,43 @@ def test_affine_warp_shifts_and_turns_feature_maps():
     assert torch.allclose(turned, torch.rot90(x, 1, dims=(2, 3)), atol=1e-5)
 
 
-@pytest.mark.parametrize("model", ["stylegan", "biggan"])
-def test_a_warp_starts_as_no_warp_and_moves_the_objects(model):
+def _small_generator(model, **warp):
     from sfvq_lib.gan.biggan import BigGAN
 
-    def build(**warp):
-        torch.manual_seed(0)
-        if model == "stylegan":
-            return Generator(z_dim=16, w_dim=16, img_resolution=16, synthesis_kwargs=warp)
-        return BigGAN(z_dim=16, embed_dim=8, img_resolution=16, **warp)
+    torch.manual_seed(0)
+    if model == "stylegan":
+        return Generator(z_dim=16, w_dim=16, img_resolution=16, synthesis_kwargs=warp)
+    return BigGAN(z_dim=16, embed_dim=8, img_resolution=16, **warp)
 
-    plain, warped = build(), build(warp_res=8)
+
+def _plain_and_warped(model, **warp):
+    """A small generator without and with ``warp`` (the same weights elsewhere), the names of the
+    warp's weights, and a function running a generator on fixed inputs."""
+    plain, warped = _small_generator(model), _small_generator(model, **warp)
     missing, unexpected = warped.load_state_dict(plain.state_dict(), strict=False)
-    assert not unexpected and missing and all(".warp." in "." + k for k in missing)
+    assert not unexpected
     z = torch.randn(3, 16)
     c = torch.nn.functional.one_hot(torch.arange(3), 4).float()
-    run = (lambda G: G(z, None)) if model == "stylegan" else (lambda G: G(z, c))
+    return plain, warped, missing, (lambda G: G(z, None)) if model == "stylegan" else (lambda G: G(z, c))
+
+
+@pytest.mark.parametrize("model", ["stylegan", "biggan"])
+def test_a_warp_starts_as_no_warp_and_moves_the_objects(model):
+    plain, warped, missing, run = _plain_and_warped(model, warp_res=8)
+    assert missing and all(".warp." in "." + k for k in missing)
     with torch.no_grad():
         assert torch.allclose(run(warped), run(plain), atol=1e-5)
         layer = warped.synthesis.blocks[1].warp if model == "stylegan" else warped.warp
         layer.bias.copy_(torch.tensor([0.0, 0.5, 0.0]))  # shift by a quarter of the width
         assert (run(warped) - run(plain)).abs().mean() > 0.01
     with pytest.raises(ValueError, match="warp_res must be 0"):
-        build(warp_res=64 if model == "biggan" else 4)
+        _small_generator(model, warp_res=64 if model == "biggan" else 4)
 
 
 @pytest.mark.parametrize("model", ["stylegan", "biggan"])
 def test_an_image_warp_starts_as_none_and_turns_the_finished_image(model):
-    from sfvq_lib.gan.biggan import BigGAN
-
-    def build(**warp):
-        torch.manual_seed(0)
-        if model == "stylegan":
-            return Generator(z_dim=16, w_dim=16, img_resolution=16, synthesis_kwargs=warp)
-        return BigGAN(z_dim=16, embed_dim=8, img_resolution=16, **warp)
-
-    plain, warped = build(), build(warp_image=True)
-    missing, unexpected = warped.load_state_dict(plain.state_dict(), strict=False)
-    assert not unexpected and missing and all("image_warp." in k for k in missing)
-    z = torch.randn(3, 16)
-    c = torch.nn.functional.one_hot(torch.arange(3), 4).float()
-    run = (lambda G: G(z, None)) if model == "stylegan" else (lambda G: G(z, c))
+    plain, warped, missing, run = _plain_and_warped(model, warp_image=True)
+    assert missing and all("image_warp." in k for k in missing)
     with torch.no_grad():
         assert torch.allclose(run(warped), run(plain), atol=1e-5)
         layer = warped.synthesis.image_warp if model == "stylegan" else warped.image_warp
