@@ -220,12 +220,12 @@ class TrainConfig:
             if self.conditional:
                 size["c_dim"] = self.n_classes
         kwargs = copy.deepcopy(self.generator_kwargs)
-        if self.warp_res:  # an argument of the StyleGAN's synthesis network, or of the BigGAN
+        if self.warp_res or self.warp_image:  # arguments of the StyleGAN's synthesis network, or the BigGAN's
             target = kwargs.setdefault("synthesis_kwargs", {}) if self.model == "stylegan" else kwargs
-            target["warp_res"] = self.warp_res
-        if self.warp_image:
-            target = kwargs.setdefault("synthesis_kwargs", {}) if self.model == "stylegan" else kwargs
-            target["warp_image"] = True
+            if self.warp_res:
+                target["warp_res"] = self.warp_res
+            if self.warp_image:
+                target["warp_image"] = True
         return {**size, "img_resolution": self.resolution, "img_channels": 3, **kwargs}
 
 
