@@ -261,10 +261,15 @@ def _factor_read_loss(logits: torch.Tensor, factors: dict, dev) -> torch.Tensor:
     return F.cross_entropy(logits.reshape(-1, _BINS), _factor_bins(factors).flatten().to(dev))
 
 
+def _per_class(x: torch.Tensor, c: torch.Tensor | None) -> list[torch.Tensor]:
+    """The rows of ``x`` for each class of the one-hot ``c`` (all of them, unconditional)."""
+    return [x] if c is None else [x[c.argmax(1) == k] for k in range(c.shape[1])]
+
+
 def _factor_spread_loss(logits: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
     """KL(uniform ‖ mean reading) per factor, over G's images of each class, averaged."""
     p = logits.reshape(len(logits), len(_SPREAD), _BINS).softmax(2)
-    groups = [p] if c is None else [p[c.argmax(1) == k] for k in range(c.shape[1])]
+    groups = _per_class(p, c)
     terms = [-(g.mean(0).clamp_min(1e-8).log().mean(1) + math.log(_BINS)) for g in groups if len(g)]
     return torch.cat(terms).mean()
 
@@ -278,8 +283,7 @@ def _image_warp_angle(G, z, c, ws) -> torch.Tensor:
 
 def _warp_spread_loss(angle: torch.Tensor, c: torch.Tensor | None, target: float) -> torch.Tensor:
     """(target − std of the angle)₊ over the images of each class (or all), averaged."""
-    groups = [angle] if c is None else [angle[c.argmax(1) == k] for k in range(c.shape[1])]
-    terms = [(target - (g.var() + 1e-8).sqrt()).clamp_min(0) for g in groups if len(g) > 1]
+    terms = [(target - (g.var() + 1e-8).sqrt()).clamp_min(0) for g in _per_class(angle, c) if len(g) > 1]
     return torch.stack(terms).mean() if terms else angle.sum() * 0  # no class twice: nothing to spread
 
 
