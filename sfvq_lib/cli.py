@@ -222,6 +222,7 @@ def _cmd_train_gan(args) -> int:
         "warp_angle_init",
         "warp_spread",
         "factor_aux",
+        "factor_reader",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -488,6 +489,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="weight of G's factor-spread loss from a factor head on D (default: none)",
+    )
+    p.add_argument(
+        "--factor-reader",
+        type=float,
+        default=None,
+        help="weight of G's loss from a separate factor reader: its readings of scale, rotation, x "
+        "and y over G's images of each class against the real batch's (default: none)",
     )
     p.add_argument(
         "--twin-aux",

@@ -215,6 +215,7 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
         [*argv[:-2], "--warp-angle-init", "0.3", *other], capsys
     )
     assert "--factor-aux) must be >= 0" in run_error([*argv[:-2], "--factor-aux", "-1", *other], capsys)
+    assert "--factor-reader) must be >= 0" in run_error([*argv[:-2], "--factor-reader", "-1", *other], capsys)
     assert "class_groups (--class-groups) needs" in run_error([*argv[:-2], "--class-groups", *other], capsys)
     bad = run_error([*argv[:-2], "--warp-res", "5", *other], capsys)
     assert "--warp-res) must be 0 (no warp) or one of [8, 16, 32], got 5" in bad
@@ -225,3 +226,14 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert config["warp_image"] and config["warp_angle_init"] == 0.3 and config["warp_spread"] == 0.25
     bad = run_error([*argv[:-2], "--warp-spread", "0.2", *other], capsys)
     assert "warp_spread (--warp-spread) must be >= 0 and needs warp_image" in bad
+
+
+def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch):
+    import sfvq_lib.gan.train as train
+
+    monkeypatch.setattr(train, "_READER_WARMUP", 2)
+    run = tmp_path / "run"
+    argv = ["train-gan", "--steps", "1", "--batch-size", "4", "--factor-reader", "2", "-q", "--out", str(run)]
+    assert main(argv) == 0
+    ck = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert ck["config"]["factor_reader"] == 2.0 and "reader" in ck

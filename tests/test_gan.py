@@ -615,3 +615,68 @@ def test_training_with_the_factor_head(tmp_path, model):
     assert all(np.isfinite(r["loss_g"]) for r in ck["log"])
     with pytest.raises(ValueError, match="factor_aux .* must be >= 0"):
         TrainConfig(factor_aux=-1.0)
+
+
+def _reading_stub(images):
+    """A stand-in factor reader: every factor of an image read at its mean pixel value (in [0, 1])."""
+    from sfvq_lib.gan.train import _BINS, _SPREAD
+
+    v = images.mean((1, 2, 3))[:, None, None]
+    centres = (torch.arange(_BINS) + 0.5) / _BINS
+    return (-2000 * (centres - v) ** 2).expand(-1, len(_SPREAD), -1).reshape(len(images), -1)
+
+
+def test_the_factor_reader_loss():
+    from sfvq_lib.gan.train import _reader_loss
+
+    def images(values):
+        return torch.tensor(values, dtype=torch.float32)[:, None, None, None].expand(-1, 3, 4, 4)
+
+    spread = np.linspace(0.05, 0.95, 20)
+    real = images(spread)
+    assert float(_reader_loss(_reading_stub, images(spread[::-1].copy()), None, real)) < 0.03
+    collapsed = images([0.5] * 20)
+    assert float(_reader_loss(_reading_stub, collapsed, None, real)) == pytest.approx(0.237, abs=0.01)
+    # spread over all, but each class at one end only
+    ends = images([0.05] * 10 + [0.95] * 10)
+    c = torch.nn.functional.one_hot(torch.tensor([0] * 10 + [1] * 10), 2).float()
+    assert (
+        float(_reader_loss(_reading_stub, ends, None, real))
+        < 0.25
+        < float(_reader_loss(_reading_stub, ends, c, real))
+    )
+    assert float(_reader_loss(_reading_stub, ends[9:11], c[9:11], real)) == 0  # no class twice
+    fake = collapsed.clone().requires_grad_(True)
+    _reader_loss(_reading_stub, fake, None, real).backward()
+    assert torch.isfinite(fake.grad).all() and fake.grad.abs().sum() > 0
+
+
+def test_training_with_the_factor_reader(tmp_path, monkeypatch):
+    import sfvq_lib.gan.train as train
+    from sfvq_lib.gan.train import TrainConfig, train_gan
+
+    warm_ups = []
+    real_warm_up = train._warm_up_reader
+    monkeypatch.setattr(train, "_READER_WARMUP", 3)
+    monkeypatch.setattr(train, "_warm_up_reader", lambda *a: warm_ups.append(1) or real_warm_up(*a))
+    cfg = _tiny_biggan(_tiny_config(2))
+    cfg.factor_reader = 1.0
+    ck = torch.load(train_gan(tmp_path, cfg, sample_every=0, progress=False), weights_only=True)
+    assert "reader" in ck and all(np.isfinite(r["loss_g"]) for r in ck["log"])
+    cfg.steps = 3  # resumed: the reader comes from the checkpoint, no second warm-up
+    train_gan(tmp_path, cfg, sample_every=0, progress=False)
+    assert warm_ups == [1]
+    # one more step from there with the reader and without it: another G
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    ck["config"]["factor_reader"] = 0.0
+    (tmp_path / "without").mkdir()
+    torch.save(ck, tmp_path / "without" / "checkpoint.pt")
+    cfg.steps = 4
+    a = torch.load(train_gan(tmp_path, cfg, sample_every=0, progress=False), weights_only=True)["G"]
+    cfg.factor_reader = 0.0
+    b = torch.load(train_gan(tmp_path / "without", cfg, sample_every=0, progress=False), weights_only=True)[
+        "G"
+    ]
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="factor_reader .* must be >= 0"):
+        TrainConfig(factor_reader=-1.0)
