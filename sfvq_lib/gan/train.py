@@ -173,7 +173,7 @@ class TrainConfig:
     # reading), so nothing told G its objects were all upright; and factor_aux's KL is met by
     # images read as unsure, while here an unsure image reads mid-range and gains nothing.
     # Measured (factor_aux's BigGAN continued from 4,949 steps, rotation TV 0.35 there): with 5,
-    # 0.33-0.36 to 6,250 steps; with 25, 0.28-0.33 to 8,250 (conf 0.89-0.91); with 25 and shape_aux
+    # 0.33-0.36 to 6,250 steps; with 25 from there, 0.28-0.35 to 8,250 (conf 0.88-0.91); with 25 and shape_aux
     # 0.25, 0.20 at 7,750-8,250 (conf 0.85-0.88, scale 0.13, hues <= 0.12), the objects visibly
     # turned; but x/y TV rose from 0.15-0.17 to 0.20-0.27. From scratch with 5 (to 1,000 steps) G
     # still went upright (rotation 0.14 -> 0.32)
