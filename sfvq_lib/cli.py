@@ -223,6 +223,7 @@ def _cmd_train_gan(args) -> int:
         "warp_spread",
         "factor_aux",
         "factor_reader",
+        "reader_shape",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -496,6 +497,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="weight of G's loss from a separate factor reader: its readings of scale, rotation, x "
         "and y over G's images of each class against the real batch's (default: none)",
+    )
+    p.add_argument(
+        "--reader-shape",
+        type=float,
+        default=None,
+        help="weight of G's loss from that reader's shape reading against the class asked for "
+        "(needs --factor-reader and a class-conditional model; default: none)",
     )
     p.add_argument(
         "--twin-aux",

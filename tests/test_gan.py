@@ -651,6 +651,48 @@ def test_the_factor_reader_loss():
     assert torch.isfinite(fake.grad).all() and fake.grad.abs().sum() > 0
 
 
+def test_the_factor_reader_loss_by_class_of_the_real_images():
+    from sfvq_lib.gan.train import _reader_loss
+
+    def images(values):
+        return torch.tensor(values, dtype=torch.float32)[:, None, None, None].expand(-1, 3, 4, 4)
+
+    low, high = np.linspace(0.05, 0.45, 10), np.linspace(0.55, 0.95, 10)
+    real = images(np.concatenate([low, high]))
+    c = torch.nn.functional.one_hot(torch.tensor([0] * 10 + [1] * 10), 2).float()
+    # G draws class 0 low and class 1 high, as the real images of each class are
+    fake = images(np.concatenate([low[::-1], high[::-1]]).copy())
+    assert float(_reader_loss(_reading_stub, fake, c, real, c)) < 0.03
+    assert float(_reader_loss(_reading_stub, fake, c, real)) > 0.15  # against all real images
+    swapped = images(np.concatenate([high, low]))
+    assert float(_reader_loss(_reading_stub, swapped, c, real, c)) > 0.4
+    # class 0 only once among the real images: G's class 0 against all of them
+    one = c.clone()
+    one[1:10] = one[10]
+    zero_vs_all = float(_reader_loss(_reading_stub, fake[:10], c[:10], real))
+    ones = one[:, 1] > 0
+    one_vs_ones = float(_reader_loss(_reading_stub, fake[10:], c[10:], real[ones], one[ones]))
+    assert zero_vs_all > 0.15
+    assert float(_reader_loss(_reading_stub, fake, c, real, one)) == pytest.approx(
+        (zero_vs_all + one_vs_ones) / 2, abs=1e-6
+    )
+
+
+def test_the_factor_reader_shape_loss():
+    from sfvq_lib.gan.train import _BINS, _SPREAD, _reader_loss
+
+    def reader(images):  # the _reading_stub's factors, then shape logits: class 1 when bright
+        v = images.mean((1, 2, 3))
+        return torch.cat([_reading_stub(images), torch.stack([-10 * v, 10 * v - 5], 1)], 1)
+
+    assert reader(torch.zeros(1, 3, 4, 4)).shape == (1, len(_SPREAD) * _BINS + 2)
+    imgs = torch.tensor([0.1, 0.9])[:, None, None, None].expand(-1, 3, 4, 4)
+    right = torch.nn.functional.one_hot(torch.tensor([0, 1]), 2).float()
+    base = float(_reader_loss(reader, imgs, right, imgs, right))
+    assert float(_reader_loss(reader, imgs, right, imgs, right, shape_weight=1.0)) - base < 0.05
+    assert float(_reader_loss(reader, imgs, right.flip(1), imgs, right, shape_weight=1.0)) - base > 2
+
+
 def test_training_with_the_factor_reader(tmp_path, monkeypatch):
     import sfvq_lib.gan.train as train
     from sfvq_lib.gan.train import TrainConfig, train_gan
@@ -680,3 +722,46 @@ def test_training_with_the_factor_reader(tmp_path, monkeypatch):
     assert any(not torch.equal(a[k], b[k]) for k in a)
     with pytest.raises(ValueError, match="factor_reader .* must be >= 0"):
         TrainConfig(factor_reader=-1.0)
+
+
+def test_training_with_the_factor_readers_shape_loss(tmp_path, monkeypatch):
+    import sfvq_lib.gan.train as train
+    from sfvq_lib.gan.train import TrainConfig, train_gan
+
+    monkeypatch.setattr(train, "_READER_WARMUP", 3)
+    cfg = _tiny_biggan(_tiny_config(2))
+    cfg.factor_reader = 1.0
+    train_gan(tmp_path, cfg, sample_every=0, progress=False)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    # the same step from there with the shape loss and without it: another G
+    for name, weight in (("with", 5.0), ("without", 0.0)):
+        ck["config"]["reader_shape"] = weight
+        (tmp_path / name).mkdir()
+        torch.save(ck, tmp_path / name / "checkpoint.pt")
+    cfg.steps = 3
+    g = {}
+    for name, weight in (("with", 5.0), ("without", 0.0)):
+        cfg.reader_shape = weight
+        g[name] = torch.load(
+            train_gan(tmp_path / name, cfg, sample_every=0, progress=False), weights_only=True
+        )
+    assert any(not torch.equal(g["with"]["G"][k], g["without"]["G"][k]) for k in g["with"]["G"])
+    assert all(np.isfinite(r["loss_g"]) for r in g["with"]["log"])
+    # a reader of another shape in the checkpoint (an older version's): a new one is warmed up
+    warm_ups = []
+    real_warm_up = train._warm_up_reader
+    monkeypatch.setattr(train, "_warm_up_reader", lambda *a: warm_ups.append(1) or real_warm_up(*a))
+    old = g["with"]
+    last = f"net.{max(int(k.split('.')[1]) for k in old['reader'])}."  # the last layer's
+    assert old["reader"][last + "bias"].shape == (len(train._SPREAD) * train._BINS + len(train.SHAPES),)
+    old["reader"] = {k: (v[:60] if k.startswith(last) else v) for k, v in old["reader"].items()}
+    torch.save(old, tmp_path / "with" / "checkpoint.pt")
+    cfg.steps, cfg.reader_shape = 4, 5.0
+    train_gan(tmp_path / "with", cfg, sample_every=0, progress=False)
+    assert warm_ups == [1]
+    with pytest.raises(ValueError, match="reader_shape .* must be >= 0"):
+        TrainConfig(factor_reader=1.0, reader_shape=-1.0)
+    with pytest.raises(ValueError, match="reader_shape .* needs factor_reader .* class-conditional"):
+        TrainConfig(model="biggan", reader_shape=1.0)
+    with pytest.raises(ValueError, match="reader_shape .* needs factor_reader .* class-conditional"):
+        TrainConfig(factor_reader=1.0, reader_shape=1.0)  # an unconditional StyleGAN

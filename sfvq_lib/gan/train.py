@@ -178,6 +178,11 @@ class TrainConfig:
     # turned; but x/y TV rose from 0.15-0.17 to 0.20-0.27. From scratch with 5 (to 1,000 steps) G
     # still went upright (rotation 0.14 -> 0.32)
     factor_reader: float = 0.0
+    # with ``factor_reader`` and a class-conditional model: weight of the reader's shape
+    # cross-entropy on G's images against the class asked for (0: none). The reader also learns the
+    # shape of real renders (all turned), so, unlike D's shape head (``shape_aux``), it is not surer
+    # of upright shapes; set ``shape_aux`` near 0 to let this one decide
+    reader_shape: float = 0.0
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
     generator_kwargs: dict | None = None
@@ -188,7 +193,13 @@ class TrainConfig:
         if self.model not in _MODELS:
             raise ValueError(f"model={self.model!r} is not one of {sorted(_MODELS)}")
         check_policy(self.augment)
-        for name in ("shape_aux", "mode_seeking", "factor_aux", "factor_reader"):  # loss weights
+        for name in (
+            "shape_aux",
+            "mode_seeking",
+            "factor_aux",
+            "factor_reader",
+            "reader_shape",
+        ):  # loss weights
             if not getattr(self, name) >= 0:
                 flag = "--" + name.replace("_", "-")
                 raise ValueError(f"{name} ({flag}) must be >= 0 (0: none), got {getattr(self, name)}")
@@ -217,6 +228,11 @@ class TrainConfig:
             raise ValueError(
                 f"class_groups (--class-groups) needs a class-conditional model and a batch size "
                 f"divisible by {_GROUP}, got {self.model} with batch_size {self.batch_size}"
+            )
+        if self.reader_shape and not (self.factor_reader and self.n_classes):
+            raise ValueError(
+                "reader_shape (--reader-shape) needs factor_reader (--factor-reader) > 0 and a "
+                "class-conditional model"
             )
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
@@ -308,7 +324,8 @@ def _warp_spread_loss(angle: torch.Tensor, c: torch.Tensor | None, target: float
 
 class FactorReader(nn.Module):
     """A small plain CNN for ``factor_reader``: images [N, 3, R, R] → ``_BINS`` logits for each of
-    ``_SPREAD``'s factors, [N, 60] (not the probe's architecture: the probe measures G)."""
+    ``_SPREAD``'s factors, then one per shape: [N, 64] (not the probe's architecture: the probe
+    measures G)."""
 
     def __init__(self, resolution: int = 32, width: int = 32):
         super().__init__()
@@ -323,30 +340,53 @@ class FactorReader(nn.Module):
             nn.Flatten(),
             nn.Linear(ch * side * side, 256),
             nn.LeakyReLU(0.2),
-            nn.Linear(256, len(_SPREAD) * _BINS),
+            nn.Linear(256, len(_SPREAD) * _BINS + len(SHAPES)),
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images)
 
 
-def _reader_loss(reader, fake: torch.Tensor, c: torch.Tensor | None, real: torch.Tensor) -> torch.Tensor:
+def _reader_loss(
+    reader,
+    fake: torch.Tensor,
+    c: torch.Tensor | None,
+    real: torch.Tensor,
+    c_real: torch.Tensor | None = None,
+    shape_weight: float = 0.0,
+) -> torch.Tensor:
     """W1 between the reader's expected readings (scale, rotation, x, y) of G's images of each class
-    and the real batch's (see ``TrainConfig.factor_reader``), averaged."""
+    and those of the real batch's images of that class (``c_real``; all of them where it is None or
+    holds fewer than two), averaged (see ``TrainConfig.factor_reader``); plus ``shape_weight`` × the
+    cross-entropy of the reader's shape logits to ``c`` (``TrainConfig.reader_shape``)."""
     centres = (torch.arange(_BINS, device=fake.device, dtype=fake.dtype) + 0.5) / _BINS
+    n_read = len(_SPREAD) * _BINS
 
-    def readings(images):
-        p = reader(images).reshape(len(images), len(_SPREAD), _BINS)
+    def readings(logits):
+        p = logits[:, :n_read].reshape(len(logits), len(_SPREAD), _BINS)
         return (p.softmax(2) * centres).sum(2)[:, _READ]
 
     with torch.no_grad():
-        real_read = readings(real)
+        real_read = readings(reader(real))
+    logits = reader(fake)
+    real_groups = _per_class(real_read, c_real) if c is not None and c_real is not None else None
     terms = []
-    for g in _per_class(readings(fake), c):
+    for k, g in enumerate(_per_class(readings(logits), c)):
         if len(g) > 1:
+            ref = real_groups[k] if real_groups is not None and len(real_groups[k]) > 1 else real_read
             q = (torch.arange(len(g), device=g.device, dtype=g.dtype) + 0.5) / len(g)
-            terms.append((g.sort(0).values - torch.quantile(real_read, q, dim=0)).abs().mean())
-    return torch.stack(terms).mean() if terms else fake.sum() * 0
+            terms.append((g.sort(0).values - torch.quantile(ref, q, dim=0)).abs().mean())
+    loss = torch.stack(terms).mean() if terms else fake.sum() * 0
+    if shape_weight and c is not None:
+        loss = loss + shape_weight * F.cross_entropy(logits[:, n_read:], c.argmax(1))
+    return loss
+
+
+def _same_shapes(state: dict, saved: dict | None) -> bool:
+    """Whether ``saved`` (None: absent) holds ``state``'s tensors with their shapes."""
+    return saved is not None and {k: v.shape for k, v in state.items()} == {
+        k: v.shape for k, v in saved.items()
+    }
 
 
 def _warm_up_reader(reader, opt, ds, cfg: TrainConfig, dev, progress: bool) -> None:
@@ -357,7 +397,10 @@ def _warm_up_reader(reader, opt, ds, cfg: TrainConfig, dev, progress: bool) -> N
 
 def _reader_step(reader, opt, real: torch.Tensor, factors: dict, dev) -> None:
     reader.requires_grad_(True)
-    loss = _factor_read_loss(reader(real), factors, dev)
+    logits = reader(real)
+    n_read = len(_SPREAD) * _BINS
+    shape = torch.from_numpy(np.asarray(factors["shape"], dtype=np.int64)).to(dev)
+    loss = _factor_read_loss(logits[:, :n_read], factors, dev) + F.cross_entropy(logits[:, n_read:], shape)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -491,8 +534,9 @@ def train_gan(
         opt_g.load_state_dict(ck["opt_g"])
         opt_d.load_state_dict(ck["opt_d"])
         step, wall, log = ck["step"], ck["wall_seconds"], ck["log"]
-        # a checkpoint from before the reader was switched on has none: it is warmed up below
-        if reader is not None and "reader" in ck:
+        # a checkpoint from before the reader was switched on (or with an older reader) has none we
+        # can use: one is warmed up below
+        if reader is not None and _same_shapes(reader.state_dict(), ck.get("reader")):
             reader.load_state_dict(ck["reader"])
             opt_r.load_state_dict(ck["opt_r"])
             reader_ready = True
@@ -584,7 +628,8 @@ def train_gan(
             if cfg.mode_seeking:
                 loss_g = loss_g + cfg.mode_seeking * _mode_seeking_loss(fake, z)
             if reader is not None:
-                loss_g = loss_g + cfg.factor_reader * _reader_loss(reader, fake, c_fake, real)
+                read = _reader_loss(reader, fake, c_fake, real, c_real, cfg.reader_shape / cfg.factor_reader)
+                loss_g = loss_g + cfg.factor_reader * read
             if cfg.warp_spread:
                 angle = _image_warp_angle(G, z, c_fake, ws)
                 loss_g = loss_g + _WARP_SPREAD_WEIGHT * _warp_spread_loss(angle, c_fake, cfg.warp_spread)
