@@ -414,6 +414,52 @@ def test_an_image_warp_starts_as_none_and_turns_the_finished_image(model):
         assert torch.allclose(run(warped), torch.rot90(run(plain), 1, dims=(2, 3)), atol=1e-4)
 
 
+def test_a_uniform_warp_spreads_its_parameters_uniformly_over_z():
+    from sfvq_lib.gan.stylegan import UniformWarp, warp_predictor
+
+    z_dim, n = 16, 20000
+    g = torch.Generator().manual_seed(0)
+    cond = torch.cat([torch.randn(n, z_dim, generator=g), torch.ones(n, 4)], 1)  # z, then a class part
+    warp = UniformWarp(z_dim + 4, z_dim)
+    with torch.no_grad():
+        assert torch.equal(warp(cond), torch.zeros(n, 3))  # amp 0: no warp
+        warp.amp.copy_(torch.tensor([0.5, 0.3, 0.1]))
+        warp.weight[:, z_dim:] = 0.05
+        out = warp(cond) - 0.2  # the class part: 4 × 0.05
+        linear = warp_predictor(z_dim + 4)
+        linear.weight[:, 0] = 0.5 / 3**0.5  # each parameter z[0] × the uniform's standard deviation
+        normal = linear(cond)
+    for i, amp in enumerate([0.5, 0.3, 0.1]):
+        assert out[:, i].abs().max() <= amp
+        share = torch.histc(out[:, i], 10, -amp, amp) / n
+        assert (share - 0.1).abs().max() < 0.01  # uniform
+    # a linear map of z of the same spread bunches mid-range
+    assert (torch.histc(normal[:, 0], 10, -0.5, 0.5) / n)[4:6].sum() > 0.25
+
+
+def test_a_biggan_with_uniform_warps(tmp_path):
+    from sfvq_lib.gan.train import TrainConfig, _randomize_warp_angle
+
+    plain, warped, missing, run = _plain_and_warped("biggan", warp_res=8, warp_image=True, warp_uniform=True)
+    assert sorted(missing) == sorted(
+        f"{w}.{p}" for w in ("warp", "image_warp") for p in ("weight", "bias", "amp")
+    )
+    with torch.no_grad():
+        assert torch.allclose(run(warped), run(plain), atol=1e-5)  # amp 0: no warp
+    _randomize_warp_angle(warped, 0.3, image=True)
+    assert (
+        float(warped.image_warp.amp[0].detach()) == pytest.approx(0.3 * 3**0.5)
+        and float(warped.warp.amp.detach().abs().sum()) == 0
+    )
+    with torch.no_grad():
+        assert (run(warped) - run(plain)).abs().mean() > 0.01
+    with pytest.raises(AssertionError, match="warp_uniform needs warp_res or warp_image"):
+        _small_generator("biggan", warp_uniform=True)
+    cfg = _tiny_biggan(_tiny_config(1))
+    cfg.warp_res, cfg.generator_kwargs["warp_uniform"] = 8, True
+    assert TrainConfig(**{**cfg.__dict__}).generator_init()["warp_uniform"] is True
+
+
 @pytest.mark.parametrize("model", ["stylegan", "biggan"])
 def test_training_with_a_warp_writes_a_loadable_generator(tmp_path, model):
     from sfvq_lib.gan.train import export_generator, train_gan

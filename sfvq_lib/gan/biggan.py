@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .stylegan import EqConv2d, FullyConnected, affine_warp, check_warp_res, warp_predictor
+from .stylegan import EqConv2d, FullyConnected, UniformWarp, affine_warp, check_warp_res, warp_predictor
 
 __all__ = ["BigGAN"]
 
@@ -83,6 +83,8 @@ class BigGAN(nn.Module):
         # rotate and shift the finished image by a learned function of z and the class, as in our
         # StyleGAN
         warp_image: bool = False,
+        # the warps' parameters spread uniformly over z (`UniformWarp`), not normally
+        warp_uniform: bool = False,
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
@@ -99,8 +101,13 @@ class BigGAN(nn.Module):
         self.blocks = nn.ModuleList(GBlock(ch[r // 2], ch[r], cond_dim) for r in self.block_resolutions)
         check_warp_res(warp_res, img_resolution)
         self.warp_res = warp_res
-        self.warp = warp_predictor(cond_dim) if warp_res else None
-        self.image_warp = warp_predictor(cond_dim) if warp_image else None
+        assert not warp_uniform or warp_res or warp_image, "warp_uniform needs warp_res or warp_image"
+
+        def predictor():
+            return UniformWarp(cond_dim, z_dim) if warp_uniform else warp_predictor(cond_dim)
+
+        self.warp = predictor() if warp_res else None
+        self.image_warp = predictor() if warp_image else None
         self.out_norm = nn.GroupNorm(min(8, ch[img_resolution]), ch[img_resolution])
         self.to_rgb = EqConv2d(ch[img_resolution], img_channels, 3)
         self._ch4 = ch[4]

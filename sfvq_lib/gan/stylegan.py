@@ -58,6 +58,30 @@ def warp_predictor(in_features: int) -> nn.Linear:
     return layer
 
 
+class UniformWarp(nn.Module):
+    """`warp_predictor`'s map for inputs whose first ``z_dim`` entries are standard normal (the
+    BigGAN's z): the part read from z goes through the normal CDF, so that over z each parameter is
+    spread uniformly over bias + the rest's part ± ``amp`` (a linear map of z is normal: its shifts
+    and angles bunch up mid-range, where the positions and angles of our shapes are uniform).
+    ``weight`` and ``bias`` are named as in `warp_predictor`'s linear layer; ``amp`` starts at 0 (no
+    warp) and ``weight``'s z part is a random direction (only its direction counts)."""
+
+    def __init__(self, in_features: int, z_dim: int):
+        super().__init__()
+        assert 0 < z_dim <= in_features
+        self.in_features, self.z_dim = in_features, z_dim
+        self.weight = nn.Parameter(torch.zeros(3, in_features))
+        nn.init.normal_(self.weight[:, :z_dim], std=z_dim**-0.5)
+        self.bias = nn.Parameter(torch.zeros(3))
+        self.amp = nn.Parameter(torch.zeros(3))
+
+    def forward(self, x: Tensor) -> Tensor:
+        wz = self.weight[:, : self.z_dim]
+        u = x[:, : self.z_dim] @ (wz / wz.norm(dim=1, keepdim=True).clamp_min(1e-8)).T  # standard normal
+        rest = F.linear(x[:, self.z_dim :], self.weight[:, self.z_dim :], self.bias)
+        return rest + self.amp * torch.erf(u / math.sqrt(2))
+
+
 class FullyConnected(nn.Module):
     """Linear layer with equalized learning rate (weights scaled at run time)."""
 

@@ -456,7 +456,10 @@ def _randomize_warp_angle(G, std: float, image: bool = False) -> None:
     warps = [m for name, m in G.named_modules() if name.split(".")[-1] == target]
     assert warps, "G has no warp"
     for m in warps:
-        m.weight[0].normal_(0, std / m.in_features**0.5)
+        if hasattr(m, "amp"):  # a UniformWarp: uniform over ± amp, i.e. of standard deviation std
+            m.amp[0] = std * 3**0.5
+        else:
+            m.weight[0].normal_(0, std / m.in_features**0.5)
 
 
 def _ws_with_mixing(G, z, c, prob, gen) -> torch.Tensor:
