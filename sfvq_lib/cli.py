@@ -495,8 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--factor-reader",
         type=float,
         default=None,
-        help="weight of G's loss from a separate factor reader: its readings of scale, rotation, x "
-        "and y over G's images of each class against the real batch's (default: none)",
+        help="weight of G's loss from a separate factor reader: its readings of every factor but the "
+        "shape over G's images of each class against the real images' of that class (default: none)",
     )
     p.add_argument(
         "--reader-shape",

@@ -724,6 +724,29 @@ def test_the_factor_reader_loss_by_class_of_the_real_images():
     )
 
 
+def test_the_factor_reader_reads_hues_on_the_circle():
+    from sfvq_lib.gan.train import _BINS, _SPREAD, _reader_loss
+
+    def reader(images):  # hues: bright images half in the last bin, half in the first (hue ~0 = 1);
+        bright = images.mean((1, 2, 3)) > 0.5  # dark ones half in bins 4 and 5 (hue 0.5)
+        logits = torch.full((len(images), len(_SPREAD), _BINS), -50.0)
+        logits[:, :, 0] = 0  # the other factors: the first bin
+        for i, f in enumerate(_SPREAD):
+            if f.kind == "circular":
+                logits[:, i] = -50.0
+                logits[bright, i, 0] = logits[bright, i, _BINS - 1] = 0
+                logits[~bright, i, 4] = logits[~bright, i, 5] = 0
+        return logits.reshape(len(images), -1)
+
+    bright, dark = torch.ones(4, 3, 4, 4), torch.zeros(4, 3, 4, 4)
+    assert float(_reader_loss(reader, bright, None, bright)) < 1e-4
+    hues = sum(f.kind == "circular" for f in _SPREAD)
+    # as linear means both would read 0.5; on the circle they are half a turn apart
+    assert float(_reader_loss(reader, bright, None, dark)) == pytest.approx(
+        0.5 * hues / len(_SPREAD), abs=1e-3
+    )
+
+
 def test_the_factor_reader_shape_loss():
     from sfvq_lib.gan.train import _BINS, _SPREAD, _reader_loss
 

@@ -54,7 +54,7 @@ __all__ = ["TrainConfig", "train_gan"]
 _CKPT_KIND = "sfvq_lib.gan.checkpoint"
 _SPREAD = [f for f in FACTORS if f.kind != "categorical"]  # the factors of ``factor_aux``
 _BINS = 10
-_READ = [i for i, f in enumerate(_SPREAD) if f.kind == "continuous"]  # scale, rotation, x, y
+_CIRCULAR = torch.tensor([f.kind == "circular" for f in _SPREAD])  # the hues
 _READER_LR = 2e-3
 _READER_WARMUP = 2000  # steps (of 64 renders) the factor reader learns alone before G meets it
 _WARP_SPREAD_WEIGHT = 10.0  # of ``warp_spread``'s loss
@@ -166,13 +166,15 @@ class TrainConfig:
     # weight of a factor-reader loss for G (0: none). A small plain CNN (`FactorReader`), trained only
     # to read the factors of real renders (10 bins each, as factor_aux's head; first alone for 2,000
     # steps), reads G's images; G pays, over its images of each class, the 1-D Wasserstein distance
-    # between their expected readings of scale, rotation, x and y and those of the real batch.
+    # between their expected readings of every factor but the shape (the hues' as circular means)
+    # and those of the real batch's images of that class.
     # Why: D's architecture hardly learns rotation (reading vs true angle, shapes but the disc:
     # r = 0.22 after 1,250 steps of 64 renders as a plain factor classifier, this CNN 0.83 after
     # 1,500; factor_aux's D head on its BigGAN at 4,949 steps: mean entropy 2.15 nats of 2.30 for no
     # reading), so nothing told G its objects were all upright; and factor_aux's KL is met by
     # images read as unsure, while here an unsure image reads mid-range and gains nothing.
-    # Measured (factor_aux's BigGAN continued from 4,949 steps, rotation TV 0.35 there): with 5,
+    # Measured (with an earlier version, which read scale, rotation, x and y only, against the whole
+    # real batch; factor_aux's BigGAN continued from 4,949 steps, rotation TV 0.35 there): with 5,
     # 0.33-0.36 to 6,250 steps; with 25 from there, 0.28-0.35 to 8,250 (conf 0.88-0.91); with 25 and shape_aux
     # 0.25, 0.20 at 7,750-8,250 (conf 0.85-0.88, scale 0.13, hues <= 0.12), the objects visibly
     # turned; but x/y TV rose from 0.15-0.17 to 0.20-0.27. From scratch with 5 (to 1,000 steps) G
@@ -355,7 +357,8 @@ def _reader_loss(
     c_real: torch.Tensor | None = None,
     shape_weight: float = 0.0,
 ) -> torch.Tensor:
-    """W1 between the reader's expected readings (scale, rotation, x, y) of G's images of each class
+    """W1 between the reader's expected readings (of every factor but the shape, in [0, 1]; the
+    hues' as circular means) of G's images of each class
     and those of the real batch's images of that class (``c_real``; all of them where it is None or
     holds fewer than two), averaged (see ``TrainConfig.factor_reader``); plus ``shape_weight`` × the
     cross-entropy of the reader's shape logits to ``c`` (``TrainConfig.reader_shape``)."""
@@ -363,8 +366,10 @@ def _reader_loss(
     n_read = len(_SPREAD) * _BINS
 
     def readings(logits):
-        p = logits[:, :n_read].reshape(len(logits), len(_SPREAD), _BINS)
-        return (p.softmax(2) * centres).sum(2)[:, _READ]
+        p = logits[:, :n_read].reshape(len(logits), len(_SPREAD), _BINS).softmax(2)
+        turn = 2 * math.pi * centres
+        circular = torch.atan2((p * turn.sin()).sum(2), (p * turn.cos()).sum(2)) / (2 * math.pi) % 1
+        return torch.where(_CIRCULAR.to(p.device), circular, (p * centres).sum(2))
 
     with torch.no_grad():
         real_read = readings(reader(real))
