@@ -228,7 +228,7 @@ def _cmd_train_gan(args) -> int:
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
             recipe[k] = getattr(args, k)
-    flags = ("twin_aux", "conditional", "class_groups", "warp_image")
+    flags = ("twin_aux", "conditional", "class_groups", "warp_image", "warp_uniform")
     recipe.update({k: True for k in flags if getattr(args, k)})
     cfg = TrainConfig(
         model=args.model,
@@ -476,6 +476,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--warp-image",
         action="store_true",
         help="G rotates and shifts its finished image by a learned amount",
+    )
+    p.add_argument(
+        "--warp-uniform",
+        action="store_true",
+        help="the BigGAN's warps spread their angle and shift uniformly over z, not normally (needs "
+        "--warp-res or --warp-image)",
     )
     p.add_argument(
         "--warp-spread",

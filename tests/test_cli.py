@@ -226,6 +226,15 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert config["warp_image"] and config["warp_angle_init"] == 0.3 and config["warp_spread"] == 0.25
     bad = run_error([*argv[:-2], "--warp-spread", "0.2", *other], capsys)
     assert "warp_spread (--warp-spread) must be >= 0 and needs warp_image" in bad
+    bad = run_error([*argv[:-2], "--warp-uniform", "--warp-res", "16", *other], capsys)  # the StyleGAN
+    assert "warp_uniform (--warp-uniform) is for the BigGAN with warp_res or warp_image" in bad
+    bad = run_error([*argv[:-2], "--warp-uniform", "--model", "biggan", *other], capsys)  # no warp
+    assert "warp_uniform (--warp-uniform) is for the BigGAN" in bad
+    uniform = tmp_path / "uniform"
+    flags = ["--model", "biggan", "--warp-res", "8", "--warp-uniform"]
+    assert main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(uniform), *flags]) == 0
+    ck = torch.load(uniform / "checkpoint.pt", weights_only=True)
+    assert ck["config"]["warp_uniform"] and "warp.amp" in ck["G_ema"]
 
 
 def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch):

@@ -460,19 +460,21 @@ def test_a_biggan_with_uniform_warps(tmp_path):
     assert TrainConfig(**{**cfg.__dict__}).generator_init()["warp_uniform"] is True
 
 
-@pytest.mark.parametrize("model", ["stylegan", "biggan"])
+@pytest.mark.parametrize("model", ["stylegan", "biggan", "biggan-uniform"])
 def test_training_with_a_warp_writes_a_loadable_generator(tmp_path, model):
     from sfvq_lib.gan.train import export_generator, train_gan
 
     cfg = _tiny_config(2)
     cfg.warp_res = 8
-    if model == "biggan":
+    if model.startswith("biggan"):
         cfg.model, cfg.generator_kwargs = "biggan", {"embed_dim": 8, "channels": {4: 16, 8: 16, 16: 8}}
+        cfg.warp_uniform = model == "biggan-uniform"
     ck = train_gan(tmp_path, cfg, checkpoint_every=1, sample_every=0, progress=False)
-    assert any(".warp." in "." + k for k in torch.load(ck, weights_only=True)["G_ema"])
+    g_ema = torch.load(ck, weights_only=True)["G_ema"]
+    assert any(".warp." in "." + k for k in g_ema) and ("warp.amp" in g_ema) == cfg.warp_uniform
     g = load_generator(f"builtin:{export_generator(ck, tmp_path / 'w.pt', name='w')}")
     assert np.isfinite(
-        g.synthesize(g.sample(2, seed=0), **({"class_": [0, 1]} if model == "biggan" else {}))
+        g.synthesize(g.sample(2, seed=0), **({"class_": [0, 1]} if model != "stylegan" else {}))
     ).all()
 
 
