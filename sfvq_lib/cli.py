@@ -224,6 +224,7 @@ def _cmd_train_gan(args) -> int:
         "factor_aux",
         "factor_reader",
         "reader_shape",
+        "reader_from",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -510,6 +511,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="weight of G's loss from that reader's shape reading against the class asked for "
         "(needs --factor-reader and a class-conditional model; default: none)",
+    )
+    p.add_argument(
+        "--reader-from",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="the factor reader counts from this step on (default: 0, from the start)",
     )
     p.add_argument(
         "--twin-aux",

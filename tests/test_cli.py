@@ -247,5 +247,8 @@ def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch):
     ck = torch.load(run / "checkpoint.pt", weights_only=True)
     assert ck["config"]["factor_reader"] == 2.0 and "reader" in ck
     run = tmp_path / "shape"
-    assert main([*argv[:-1], str(run), "--model", "biggan", "--reader-shape", "0.5"]) == 0
-    assert torch.load(run / "checkpoint.pt", weights_only=True)["config"]["reader_shape"] == 0.5
+    assert (
+        main([*argv[:-1], str(run), "--model", "biggan", "--reader-shape", "0.5", "--reader-from", "3"]) == 0
+    )
+    ck = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert ck["config"]["reader_shape"] == 0.5 and ck["config"]["reader_from"] == 3 and "reader" not in ck

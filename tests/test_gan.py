@@ -795,6 +795,33 @@ def test_training_with_the_factor_reader(tmp_path, monkeypatch):
         TrainConfig(factor_reader=-1.0)
 
 
+def test_the_factor_reader_from_a_later_step(tmp_path, monkeypatch):
+    import sfvq_lib.gan.train as train
+    from sfvq_lib.gan.train import TrainConfig, train_gan
+
+    warm_ups = []
+    real_warm_up = train._warm_up_reader
+    monkeypatch.setattr(train, "_READER_WARMUP", 3)
+    monkeypatch.setattr(train, "_warm_up_reader", lambda *a: warm_ups.append(1) or real_warm_up(*a))
+    cfg = _tiny_biggan(_tiny_config(2))
+    cfg.factor_reader, cfg.reader_shape, cfg.shape_aux, cfg.reader_from = 1.0, 1.0, 1.0, 2
+    ck = torch.load(train_gan(tmp_path / "late", cfg, sample_every=0, progress=False), weights_only=True)
+    assert "reader" not in ck and warm_ups == []  # not yet
+    plain = _tiny_biggan(_tiny_config(2))
+    plain.shape_aux = 1.0
+    without = torch.load(
+        train_gan(tmp_path / "plain", plain, sample_every=0, progress=False), weights_only=True
+    )
+    assert all(torch.equal(ck["G"][k], without["G"][k]) for k in ck["G"])  # the same G until then
+    cfg.steps = 4
+    ck = torch.load(train_gan(tmp_path / "late", cfg, sample_every=0, progress=False), weights_only=True)
+    assert "reader" in ck and warm_ups == [1] and all(np.isfinite(r["loss_g"]) for r in ck["log"])
+    with pytest.raises(ValueError, match="reader_from .* needs factor_reader"):
+        TrainConfig(reader_from=10)
+    with pytest.raises(ValueError, match="reader_from .* must be"):
+        TrainConfig(factor_reader=1.0, reader_from=-1)
+
+
 def test_training_with_the_factor_readers_shape_loss(tmp_path, monkeypatch):
     import sfvq_lib.gan.train as train
     from sfvq_lib.gan.train import TrainConfig, train_gan
