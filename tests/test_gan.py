@@ -764,14 +764,21 @@ def test_the_factor_reader_shape_loss():
     assert float(_reader_loss(reader, imgs, right.flip(1), imgs, right, shape_weight=1.0)) - base > 2
 
 
-def test_training_with_the_factor_reader(tmp_path, monkeypatch):
+def _count_reader_warm_ups(monkeypatch) -> list:
+    """Make the factor reader's warm-up 3 steps; the list returned gets a 1 for each warm-up."""
     import sfvq_lib.gan.train as train
-    from sfvq_lib.gan.train import TrainConfig, train_gan
 
     warm_ups = []
     real_warm_up = train._warm_up_reader
     monkeypatch.setattr(train, "_READER_WARMUP", 3)
     monkeypatch.setattr(train, "_warm_up_reader", lambda *a: warm_ups.append(1) or real_warm_up(*a))
+    return warm_ups
+
+
+def test_training_with_the_factor_reader(tmp_path, monkeypatch):
+    from sfvq_lib.gan.train import TrainConfig, train_gan
+
+    warm_ups = _count_reader_warm_ups(monkeypatch)
     cfg = _tiny_biggan(_tiny_config(2))
     cfg.factor_reader = 1.0
     ck = torch.load(train_gan(tmp_path, cfg, sample_every=0, progress=False), weights_only=True)
@@ -796,13 +803,9 @@ def test_training_with_the_factor_reader(tmp_path, monkeypatch):
 
 
 def test_the_factor_reader_from_a_later_step(tmp_path, monkeypatch):
-    import sfvq_lib.gan.train as train
     from sfvq_lib.gan.train import TrainConfig, train_gan
 
-    warm_ups = []
-    real_warm_up = train._warm_up_reader
-    monkeypatch.setattr(train, "_READER_WARMUP", 3)
-    monkeypatch.setattr(train, "_warm_up_reader", lambda *a: warm_ups.append(1) or real_warm_up(*a))
+    warm_ups = _count_reader_warm_ups(monkeypatch)
     cfg = _tiny_biggan(_tiny_config(2))
     cfg.factor_reader, cfg.reader_shape, cfg.shape_aux, cfg.reader_from = 1.0, 1.0, 1.0, 2
     ck = torch.load(train_gan(tmp_path / "late", cfg, sample_every=0, progress=False), weights_only=True)
@@ -846,9 +849,7 @@ def test_training_with_the_factor_readers_shape_loss(tmp_path, monkeypatch):
     assert any(not torch.equal(g["with"]["G"][k], g["without"]["G"][k]) for k in g["with"]["G"])
     assert all(np.isfinite(r["loss_g"]) for r in g["with"]["log"])
     # a reader of another shape in the checkpoint (an older version's): a new one is warmed up
-    warm_ups = []
-    real_warm_up = train._warm_up_reader
-    monkeypatch.setattr(train, "_warm_up_reader", lambda *a: warm_ups.append(1) or real_warm_up(*a))
+    warm_ups = _count_reader_warm_ups(monkeypatch)
     old = g["with"]
     last = f"net.{max(int(k.split('.')[1]) for k in old['reader'])}."  # the last layer's
     assert old["reader"][last + "bias"].shape == (len(train._SPREAD) * train._BINS + len(train.SHAPES),)
