@@ -674,19 +674,28 @@ def _reading_stub(images):
     return (-2000 * (centres - v) ** 2).expand(-1, len(_SPREAD), -1).reshape(len(images), -1)
 
 
+def _ref(reader, images):
+    """A reference for ``_reader_loss``: the reader's readings of ``images``."""
+    from sfvq_lib.gan.train import _readings
+
+    return _readings(reader(images))
+
+
+def _flat_images(values):
+    """[N, 3, 4, 4] images, each of one value."""
+    return torch.tensor(values, dtype=torch.float32)[:, None, None, None].expand(-1, 3, 4, 4)
+
+
 def test_the_factor_reader_loss():
     from sfvq_lib.gan.train import _reader_loss
 
-    def images(values):
-        return torch.tensor(values, dtype=torch.float32)[:, None, None, None].expand(-1, 3, 4, 4)
-
     spread = np.linspace(0.05, 0.95, 20)
-    real = images(spread)
-    assert float(_reader_loss(_reading_stub, images(spread[::-1].copy()), None, real)) < 0.03
-    collapsed = images([0.5] * 20)
+    real = _ref(_reading_stub, _flat_images(spread))
+    assert float(_reader_loss(_reading_stub, _flat_images(spread[::-1].copy()), None, real)) < 0.03
+    collapsed = _flat_images([0.5] * 20)
     assert float(_reader_loss(_reading_stub, collapsed, None, real)) == pytest.approx(0.237, abs=0.01)
     # spread over all, but each class at one end only
-    ends = images([0.05] * 10 + [0.95] * 10)
+    ends = _flat_images([0.05] * 10 + [0.95] * 10)
     c = torch.nn.functional.one_hot(torch.tensor([0] * 10 + [1] * 10), 2).float()
     assert (
         float(_reader_loss(_reading_stub, ends, None, real))
@@ -702,23 +711,21 @@ def test_the_factor_reader_loss():
 def test_the_factor_reader_loss_by_class_of_the_real_images():
     from sfvq_lib.gan.train import _reader_loss
 
-    def images(values):
-        return torch.tensor(values, dtype=torch.float32)[:, None, None, None].expand(-1, 3, 4, 4)
-
     low, high = np.linspace(0.05, 0.45, 10), np.linspace(0.55, 0.95, 10)
-    real = images(np.concatenate([low, high]))
-    c = torch.nn.functional.one_hot(torch.tensor([0] * 10 + [1] * 10), 2).float()
+    real = _ref(_reading_stub, _flat_images(np.concatenate([low, high])))
+    k = torch.tensor([0] * 10 + [1] * 10)
+    c = torch.nn.functional.one_hot(k, 2).float()
     # G draws class 0 low and class 1 high, as the real images of each class are
-    fake = images(np.concatenate([low[::-1], high[::-1]]).copy())
-    assert float(_reader_loss(_reading_stub, fake, c, real, c)) < 0.03
+    fake = _flat_images(np.concatenate([low[::-1], high[::-1]]).copy())
+    assert float(_reader_loss(_reading_stub, fake, c, real, k)) < 0.03
     assert float(_reader_loss(_reading_stub, fake, c, real)) > 0.15  # against all real images
-    swapped = images(np.concatenate([high, low]))
-    assert float(_reader_loss(_reading_stub, swapped, c, real, c)) > 0.4
+    swapped = _flat_images(np.concatenate([high, low]))
+    assert float(_reader_loss(_reading_stub, swapped, c, real, k)) > 0.4
     # class 0 only once among the real images: G's class 0 against all of them
-    one = c.clone()
-    one[1:10] = one[10]
+    one = k.clone()
+    one[1:10] = 1
     zero_vs_all = float(_reader_loss(_reading_stub, fake[:10], c[:10], real))
-    ones = one[:, 1] > 0
+    ones = one == 1
     one_vs_ones = float(_reader_loss(_reading_stub, fake[10:], c[10:], real[ones], one[ones]))
     assert zero_vs_all > 0.15
     assert float(_reader_loss(_reading_stub, fake, c, real, one)) == pytest.approx(
@@ -741,10 +748,10 @@ def test_the_factor_reader_reads_hues_on_the_circle():
         return logits.reshape(len(images), -1)
 
     bright, dark = torch.ones(4, 3, 4, 4), torch.zeros(4, 3, 4, 4)
-    assert float(_reader_loss(reader, bright, None, bright)) < 1e-4
+    assert float(_reader_loss(reader, bright, None, _ref(reader, bright))) < 1e-4
     hues = sum(f.kind == "circular" for f in _SPREAD)
     # as linear means both would read 0.5; on the circle they are half a turn apart
-    assert float(_reader_loss(reader, bright, None, dark)) == pytest.approx(
+    assert float(_reader_loss(reader, bright, None, _ref(reader, dark))) == pytest.approx(
         0.5 * hues / len(_SPREAD), abs=1e-3
     )
 
@@ -759,9 +766,10 @@ def test_the_factor_reader_shape_loss():
     assert reader(torch.zeros(1, 3, 4, 4)).shape == (1, len(_SPREAD) * _BINS + 2)
     imgs = torch.tensor([0.1, 0.9])[:, None, None, None].expand(-1, 3, 4, 4)
     right = torch.nn.functional.one_hot(torch.tensor([0, 1]), 2).float()
-    base = float(_reader_loss(reader, imgs, right, imgs, right))
-    assert float(_reader_loss(reader, imgs, right, imgs, right, shape_weight=1.0)) - base < 0.05
-    assert float(_reader_loss(reader, imgs, right.flip(1), imgs, right, shape_weight=1.0)) - base > 2
+    ref, k = _ref(reader, imgs), torch.tensor([0, 1])
+    base = float(_reader_loss(reader, imgs, right, ref, k))
+    assert float(_reader_loss(reader, imgs, right, ref, k, shape_weight=1.0)) - base < 0.05
+    assert float(_reader_loss(reader, imgs, right.flip(1), ref, k, shape_weight=1.0)) - base > 2
 
 
 def _count_reader_warm_ups(monkeypatch) -> list:
@@ -776,6 +784,7 @@ def _count_reader_warm_ups(monkeypatch) -> list:
 
 
 def test_training_with_the_factor_reader(tmp_path, monkeypatch):
+    import sfvq_lib.gan.train as train
     from sfvq_lib.gan.train import TrainConfig, train_gan
 
     warm_ups = _count_reader_warm_ups(monkeypatch)
@@ -783,9 +792,17 @@ def test_training_with_the_factor_reader(tmp_path, monkeypatch):
     cfg.factor_reader = 1.0
     ck = torch.load(train_gan(tmp_path, cfg, sample_every=0, progress=False), weights_only=True)
     assert "reader" in ck and all(np.isfinite(r["loss_g"]) for r in ck["log"])
+    # the readings of the real images seen so far (2 batches of 4), and their classes
+    assert ck["reader_reference"].shape == (8, len(train._SPREAD)) and ck["reader_ref_classes"].shape == (8,)
     cfg.steps = 3  # resumed: the reader comes from the checkpoint, no second warm-up
-    train_gan(tmp_path, cfg, sample_every=0, progress=False)
-    assert warm_ups == [1]
+    ck = torch.load(train_gan(tmp_path, cfg, sample_every=0, progress=False), weights_only=True)
+    assert warm_ups == [1] and len(ck["reader_reference"]) == 12
+    monkeypatch.setattr(train, "_READER_REFERENCE", 10)  # the latest 10 only
+    cfg.steps = 4
+    ck4 = torch.load(train_gan(tmp_path / "short", cfg, sample_every=0, progress=False), weights_only=True)
+    assert len(ck4["reader_reference"]) == 10
+    monkeypatch.setattr(train, "_READER_REFERENCE", 1024)
+    cfg.steps = 3
     # one more step from there with the reader and without it: another G
     ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     ck["config"]["factor_reader"] = 0.0

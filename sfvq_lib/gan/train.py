@@ -57,6 +57,7 @@ _BINS = 10
 _CIRCULAR = torch.tensor([f.kind == "circular" for f in _SPREAD])  # the hues
 _READER_LR = 2e-3
 _READER_WARMUP = 2000  # steps (of 64 renders) the factor reader learns alone before G meets it
+_READER_REFERENCE = 1024  # the latest real images whose readings G's are compared with
 _WARP_SPREAD_WEIGHT = 10.0  # of ``warp_spread``'s loss
 _MODELS = {"stylegan": Generator, "biggan": BigGAN}
 _STYLEGAN_KWARGS = {
@@ -372,41 +373,42 @@ class FactorReader(nn.Module):
         return self.net(images)
 
 
+def _readings(logits: torch.Tensor) -> torch.Tensor:
+    """The factor reader's expected readings [N, len(_SPREAD)] of every factor but the shape, in
+    [0, 1] (the hues' as circular means), from its logits."""
+    centres = (torch.arange(_BINS, device=logits.device, dtype=logits.dtype) + 0.5) / _BINS
+    p = logits[:, : len(_SPREAD) * _BINS].reshape(len(logits), len(_SPREAD), _BINS).softmax(2)
+    turn = 2 * math.pi * centres
+    circular = torch.atan2((p * turn.sin()).sum(2), (p * turn.cos()).sum(2)) / (2 * math.pi) % 1
+    return torch.where(_CIRCULAR.to(p.device), circular, (p * centres).sum(2))
+
+
 def _reader_loss(
     reader,
     fake: torch.Tensor,
     c: torch.Tensor | None,
-    real: torch.Tensor,
-    c_real: torch.Tensor | None = None,
+    reference: torch.Tensor,
+    ref_classes: torch.Tensor | None = None,
     shape_weight: float = 0.0,
 ) -> torch.Tensor:
-    """W1 between the reader's expected readings (of every factor but the shape, in [0, 1]; the
-    hues' as circular means) of G's images of each class
-    and those of the real batch's images of that class (``c_real``; all of them where it is None or
-    holds fewer than two), averaged (see ``TrainConfig.factor_reader``); plus ``shape_weight`` × the
-    cross-entropy of the reader's shape logits to ``c`` (``TrainConfig.reader_shape``)."""
-    centres = (torch.arange(_BINS, device=fake.device, dtype=fake.dtype) + 0.5) / _BINS
-    n_read = len(_SPREAD) * _BINS
-
-    def readings(logits):
-        p = logits[:, :n_read].reshape(len(logits), len(_SPREAD), _BINS).softmax(2)
-        turn = 2 * math.pi * centres
-        circular = torch.atan2((p * turn.sin()).sum(2), (p * turn.cos()).sum(2)) / (2 * math.pi) % 1
-        return torch.where(_CIRCULAR.to(p.device), circular, (p * centres).sum(2))
-
-    with torch.no_grad():
-        real_read = readings(reader(real))
+    """W1 between the reader's readings (`_readings`) of G's images of each class and the
+    ``reference`` readings of real images of that class (class indices ``ref_classes``; all of them
+    where it is None or holds fewer than two), averaged (see ``TrainConfig.factor_reader``); plus
+    ``shape_weight`` × the cross-entropy of the reader's shape logits to ``c``
+    (``TrainConfig.reader_shape``). The reference should be large (the training loop keeps the
+    last ``_READER_REFERENCE`` real images'): quantiles of a few samples lie inside the range, and
+    pull G's extremes inwards."""
     logits = reader(fake)
-    real_groups = _per_class(real_read, c_real) if c is not None and c_real is not None else None
     terms = []
-    for k, g in enumerate(_per_class(readings(logits), c)):
+    for k, g in enumerate(_per_class(_readings(logits), c)):
         if len(g) > 1:
-            ref = real_groups[k] if real_groups is not None and len(real_groups[k]) > 1 else real_read
+            ref = reference[ref_classes == k] if ref_classes is not None and c is not None else reference
+            ref = ref if len(ref) > 1 else reference
             q = (torch.arange(len(g), device=g.device, dtype=g.dtype) + 0.5) / len(g)
             terms.append((g.sort(0).values - torch.quantile(ref, q, dim=0)).abs().mean())
     loss = torch.stack(terms).mean() if terms else fake.sum() * 0
     if shape_weight and c is not None:
-        loss = loss + shape_weight * F.cross_entropy(logits[:, n_read:], c.argmax(1))
+        loss = loss + shape_weight * F.cross_entropy(logits[:, len(_SPREAD) * _BINS :], c.argmax(1))
     return loss
 
 
@@ -552,6 +554,7 @@ def train_gan(
         D.parameters(), lr=(cfg.d_lr or cfg.lr) * r1_ratio, betas=(0.0, 0.99**r1_ratio), eps=1e-8
     )
     step, wall, log, reader_ready = 0, 0.0, [], False
+    reference = ref_classes = None  # the latest real images' readings and classes, for the reader
     if ckpt_path.exists():
         ck = load_checked(ckpt_path, _CKPT_KIND, 1, fix="delete it to start over")
         saved = asdict(TrainConfig(**{**ck["config"], "steps": cfg.steps}))  # newer fields: defaults
@@ -571,6 +574,8 @@ def train_gan(
             reader.load_state_dict(ck["reader"])
             opt_r.load_state_dict(ck["opt_r"])
             reader_ready = True
+            if ck.get("reader_reference") is not None:  # (none before it was kept)
+                reference, ref_classes = ck["reader_reference"].to(dev), ck["reader_ref_classes"].to(dev)
 
     ds = ShapesDataset(cfg.resolution)
     if step == 0 and cfg.d_warmup:
@@ -590,7 +595,16 @@ def train_gan(
                 "G_ema": G_ema.state_dict(),
                 "opt_g": opt_g.state_dict(),
                 "opt_d": opt_d.state_dict(),
-                **({"reader": reader.state_dict(), "opt_r": opt_r.state_dict()} if reader_ready else {}),
+                **(
+                    {
+                        "reader": reader.state_dict(),
+                        "opt_r": opt_r.state_dict(),
+                        "reader_reference": reference,
+                        "reader_ref_classes": ref_classes,
+                    }
+                    if reader_ready
+                    else {}
+                ),
             },
             ckpt_path,
         )
@@ -660,7 +674,16 @@ def train_gan(
             if cfg.mode_seeking:
                 loss_g = loss_g + cfg.mode_seeking * _mode_seeking_loss(fake, z)
             if reader_ready:
-                read = _reader_loss(reader, fake, c_fake, real, c_real, cfg.reader_shape / cfg.factor_reader)
+                with torch.no_grad():
+                    latest = _readings(reader(real))
+                if reference is None:
+                    reference, ref_classes = latest, shape_real
+                else:
+                    reference = torch.cat([reference, latest])[-_READER_REFERENCE:]
+                    ref_classes = torch.cat([ref_classes, shape_real])[-_READER_REFERENCE:]
+                read = _reader_loss(
+                    reader, fake, c_fake, reference, ref_classes, cfg.reader_shape / cfg.factor_reader
+                )
                 loss_g = loss_g + cfg.factor_reader * read
             if cfg.warp_spread:
                 angle = _image_warp_angle(G, z, c_fake, ws)
