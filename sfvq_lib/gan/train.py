@@ -202,10 +202,12 @@ class TrainConfig:
     # from step 0, to 1,250 steps): noisy colour clouds that the reader and the probe both read as
     # confident shapes (shape-confident share 0.90-0.93, class agreement 0.33-0.49, Fréchet 61-190).
     # From 4,000 (the same recipe; x/y TV 0.07-0.09 there, rotation 0.39, scale 0.20, conf 0.82),
-    # measured to 5,500 steps: rotation 0.35 / 0.20 / 0.17 at 4,250 / 4,750 / 5,500, scale
-    # 0.11-0.16, x/y 0.09-0.14, hues <= 0.13, shape 0.10-0.14, Fréchet 6.8-11, but shape-confident
-    # share 0.77-0.80 and class agreement 0.69-0.76 (0.75-0.83 before), some shapes misdrawn;
-    # with the reference of one batch instead (an earlier version): x/y rose to 0.20-0.21 by 5,000
+    # measured to 7,000 steps: rotation 0.35 / 0.20 / 0.17 / 0.14 at 4,250 / 4,750 / 5,500 /
+    # 7,000; from 6,000 on every TV <= 0.15 but at 5,750 and 6,250 (0.16), at 6,750-7,000 worst
+    # 0.14 (scale 0.12, x/y 0.14, hues <= 0.10, shape 0.08-0.09), Fréchet 6-7; shape-confident
+    # share 0.77-0.80 to 6,000, then 0.83-0.84 (class agreement 0.69 -> 0.83): the one gap left.
+    # With reader_shape 5 from 4,750: much the same (conf 0.81-0.83 at 5,500-7,000). With the
+    # reference of one batch instead (an earlier version): x/y rose to 0.20-0.21 by 5,000
     reader_from: int = 0
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
