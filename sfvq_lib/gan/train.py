@@ -203,8 +203,8 @@ class TrainConfig:
     # confident shapes (shape-confident share 0.90-0.93, class agreement 0.33-0.49, Fréchet 61-190).
     # From 4,000 (the same recipe; x/y TV 0.07-0.09 there, rotation 0.39, scale 0.20, conf 0.82),
     # measured to 7,000 steps: rotation 0.35 / 0.20 / 0.17 / 0.14 at 4,250 / 4,750 / 5,500 /
-    # 7,000; from 6,000 on every TV <= 0.15 but at 5,750 and 6,250 (0.16), at 6,750-7,000 worst
-    # 0.14 (scale 0.12, x/y 0.14, hues <= 0.10, shape 0.08-0.09), Fréchet 6-7; shape-confident
+    # 7,000; every TV <= 0.15 at 6,000 and 6,500-7,000 (0.16 at 5,750 and 6,250), at 6,750-7,000
+    # worst 0.14 (scale 0.12, x/y 0.14, hues <= 0.10, shape 0.08-0.09), Fréchet 6-7; shape-confident
     # share 0.77-0.80 to 6,000, then 0.83-0.84 (class agreement 0.69 -> 0.83): the one gap left.
     # With reader_shape 5 from 4,750: much the same (conf 0.81-0.83 at 5,500-7,000). With the
     # reference of one batch instead (an earlier version): x/y rose to 0.20-0.21 by 5,000
