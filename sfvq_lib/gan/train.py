@@ -177,7 +177,7 @@ class TrainConfig:
     # to read the factors of real renders (10 bins each, as factor_aux's head; first alone for 2,000
     # steps), reads G's images; G pays, over its images of each class, the 1-D Wasserstein distance
     # between their expected readings of every factor but the shape (the hues' as circular means)
-    # and those of the real batch's images of that class.
+    # and those of the latest 1,024 real images of that class.
     # Why: D's architecture hardly learns rotation (reading vs true angle, shapes but the disc:
     # r = 0.22 after 1,250 steps of 64 renders as a plain factor classifier, this CNN 0.83 after
     # 1,500; factor_aux's D head on its BigGAN at 4,949 steps: mean entropy 2.15 nats of 2.30 for no
@@ -576,7 +576,7 @@ def train_gan(
         opt_d.load_state_dict(ck["opt_d"])
         step, wall, log = ck["step"], ck["wall_seconds"], ck["log"]
         # a checkpoint from before the reader was switched on (or with an older reader) has none we
-        # can use: one is warmed up below
+        # can use: one is warmed up in the loop (at reader_from)
         if reader is not None and _same_shapes(reader.state_dict(), ck.get("reader")):
             reader.load_state_dict(ck["reader"])
             opt_r.load_state_dict(ck["opt_r"])
