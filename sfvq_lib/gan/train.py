@@ -429,14 +429,15 @@ def _same_shapes(state: dict, saved: dict | None) -> bool:
 def _warm_up_reader(reader, opt, ds, cfg: TrainConfig, dev, progress: bool) -> None:
     for i in tqdm(range(_READER_WARMUP), desc="warm up reader", unit="step", disable=not progress):
         real, factors = ds.sample(64, [cfg.seed, i, 4])
-        _reader_step(reader, opt, torch.from_numpy(real).to(dev), factors, dev)
+        _reader_step(
+            reader, opt, torch.from_numpy(real).to(dev), factors, _shape_labels(factors, cfg, dev)[0], dev
+        )
 
 
-def _reader_step(reader, opt, real: torch.Tensor, factors: dict, dev) -> None:
+def _reader_step(reader, opt, real: torch.Tensor, factors: dict, shape: torch.Tensor, dev) -> None:
     reader.requires_grad_(True)
     logits = reader(real)
     n_read = len(_SPREAD) * _BINS
-    shape = torch.from_numpy(np.asarray(factors["shape"], dtype=np.int64)).to(dev)
     loss = _factor_read_loss(logits[:, :n_read], factors, dev) + F.cross_entropy(logits[:, n_read:], shape)
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -721,7 +722,7 @@ def train_gan(
             loss_d.backward()
             opt_d.step()
             if reader_ready:  # the reader learns the real images' factors
-                _reader_step(reader, opt_r, real, factors, dev)
+                _reader_step(reader, opt_r, real, factors, shape_real, dev)
 
             # EMA of G
             seen = (step + 1) * bs
