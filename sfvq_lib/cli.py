@@ -229,7 +229,7 @@ def _cmd_train_gan(args) -> int:
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
             recipe[k] = getattr(args, k)
-    flags = ("twin_aux", "conditional", "class_groups", "warp_image", "warp_uniform")
+    flags = ("twin_aux", "conditional", "class_groups", "warp_image", "warp_uniform", "reader_fakes")
     recipe.update({k: True for k in flags if getattr(args, k)})
     cfg = TrainConfig(
         model=args.model,
@@ -518,6 +518,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="STEP",
         help="the factor reader counts from this step on (default: 0, from the start)",
+    )
+    p.add_argument(
+        "--reader-fakes",
+        action="store_true",
+        help="the reader's shape head also learns G's images as one more class, 'generated' (needs "
+        "--reader-shape)",
     )
     p.add_argument(
         "--twin-aux",

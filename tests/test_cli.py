@@ -237,7 +237,7 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert ck["config"]["warp_uniform"] and "warp.amp" in ck["G_ema"]
 
 
-def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch):
+def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch, capsys):
     import sfvq_lib.gan.train as train
 
     monkeypatch.setattr(train, "_READER_WARMUP", 2)
@@ -252,3 +252,9 @@ def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch):
     )
     ck = torch.load(run / "checkpoint.pt", weights_only=True)
     assert ck["config"]["reader_shape"] == 0.5 and ck["config"]["reader_from"] == 3 and "reader" not in ck
+    run = tmp_path / "fakes"
+    assert main([*argv[:-1], str(run), "--model", "biggan", "--reader-shape", "0.5", "--reader-fakes"]) == 0
+    ck = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert ck["config"]["reader_fakes"] and len(list(ck["judge"].values())[-1]) == 65  # + "generated"
+    bad = run_error([*argv[:-1], str(tmp_path / "bad"), "--reader-fakes"], capsys)
+    assert "reader_fakes (--reader-fakes) needs reader_shape (--reader-shape)" in bad

@@ -772,6 +772,31 @@ def test_the_factor_reader_shape_loss():
     assert float(_reader_loss(reader, imgs, right.flip(1), ref, k, shape_weight=1.0)) - base > 2
 
 
+def test_the_factor_reader_learns_generated_images_as_a_class():
+    from sfvq_lib.data import SHAPES, ShapesDataset
+    from sfvq_lib.gan.train import _BINS, _SPREAD, FactorReader, _reader_step, _shape_labels
+
+    torch.manual_seed(0)
+    reader = FactorReader(32, width=8, fakes=True)
+    assert reader(torch.zeros(1, 3, 32, 32)).shape == (1, len(_SPREAD) * _BINS + len(SHAPES) + 1)
+    opt = torch.optim.Adam(reader.parameters(), lr=2e-3)
+    ds, gen = ShapesDataset(32), torch.Generator().manual_seed(0)
+
+    def generated_share(images):  # the reader's mean probability of "generated"
+        with torch.no_grad():
+            return float(reader(images)[:, -len(SHAPES) - 1 :].softmax(1)[:, -1].mean())
+
+    for i in range(30):  # "G's images": blurred noise
+        real, factors = ds.sample(16, [i, 4])
+        fake = torch.nn.functional.avg_pool2d(torch.rand(16, 3, 32, 32, generator=gen) * 2 - 1, 3, 1, 1)
+        shape, _ = _shape_labels(factors, _tiny_biggan(_tiny_config(1)), "cpu")
+        _reader_step(reader, opt, torch.from_numpy(real), factors, shape, "cpu", fake)
+    real = torch.from_numpy(ds.sample(64, 99)[0])
+    fake = torch.nn.functional.avg_pool2d(torch.rand(64, 3, 32, 32, generator=gen) * 2 - 1, 3, 1, 1)
+    assert generated_share(fake) > 0.8 and generated_share(real) < 0.2
+    assert not reader.net[0].weight.requires_grad  # left frozen for G's step
+
+
 def _count_reader_warm_ups(monkeypatch) -> list:
     """Make the factor reader's warm-up 3 steps; the list returned gets a 1 for each warm-up."""
     import sfvq_lib.gan.train as train
@@ -875,6 +900,28 @@ def test_training_with_the_factor_readers_shape_loss(tmp_path, monkeypatch):
     cfg.steps, cfg.reader_shape = 4, 5.0
     train_gan(tmp_path / "with", cfg, sample_every=0, progress=False)
     assert warm_ups == [1]
+    # a judge of the shape that also learns G's images (one more logit), beside the same reader:
+    # warmed up (alone) and saved; another G
+    (tmp_path / "fakes").mkdir()
+    ck = torch.load(tmp_path / "with" / "checkpoint.pt", weights_only=True)
+    ck["config"]["reader_fakes"] = True
+    torch.save(ck, tmp_path / "fakes" / "checkpoint.pt")
+    cfg.steps, cfg.reader_fakes = 5, True
+    fakes = torch.load(train_gan(tmp_path / "fakes", cfg, sample_every=0, progress=False), weights_only=True)
+    assert warm_ups == [1, 1]  # the judge only: the reader came from the checkpoint
+    cfg.reader_fakes = False
+    plain = torch.load(train_gan(tmp_path / "with", cfg, sample_every=0, progress=False), weights_only=True)
+    n_read = len(train._SPREAD) * train._BINS
+    assert fakes["judge"][last + "bias"].shape == (n_read + len(train.SHAPES) + 1,)
+    assert fakes["reader"][last + "bias"].shape == (n_read + len(train.SHAPES),)
+    assert any(not torch.equal(fakes["G"][k], plain["G"][k]) for k in plain["G"])
+    assert "judge" not in plain
+    cfg.steps, cfg.reader_fakes = 6, True  # resumed: the judge comes from the checkpoint
+    train_gan(tmp_path / "fakes", cfg, sample_every=0, progress=False)
+    assert warm_ups == [1, 1]
+    assert all(np.isfinite(r["loss_g"]) for r in fakes["log"])
+    with pytest.raises(ValueError, match="reader_fakes .* needs reader_shape"):
+        TrainConfig(model="biggan", factor_reader=1.0, reader_fakes=True)
     with pytest.raises(ValueError, match="reader_shape .* must be >= 0"):
         TrainConfig(factor_reader=1.0, reader_shape=-1.0)
     with pytest.raises(ValueError, match="reader_shape .* needs factor_reader .* class-conditional"):
