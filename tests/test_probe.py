@@ -100,6 +100,15 @@ def test_probe_eval_cli_json(tiny_probe, tmp_path, capsys, monkeypatch):
 
     assert Image.open(card.with_suffix(".png")).size == (16 * 33 - 1, 2 * (2 * 33 - 1) + 4)
     assert main([*argv[:-1], str(tmp_path / "card.txt")]) == 2  # the card must be .json
+    from sfvq_lib.gan import load_generator
+    from sfvq_lib.gan.card import write_model_card
+
+    # the command that trained it, where the card says
+    md = write_model_card(
+        load_generator("builtin:tiny"), {**written, "command": "sfvq train-gan --seed 0"}, tmp_path / "c.json"
+    )
+    assert "- trained with: `sfvq train-gan --seed 0`" in md.read_text()
+    assert "trained with" not in card.with_suffix(".md").read_text()
 
 
 def test_targets_and_class_agreement_of_a_biggan(tiny_probe):

@@ -97,6 +97,7 @@ def write_model_card(g, card: dict, path, n_images: int = 32, seed: int = 0) -> 
         ("hardware", card.get("hardware")),
         ("seed", card.get("config", {}).get("seed")),
         ("chosen", card.get("selection")),  # how the shipped step was picked, if it was
+        ("trained with", f"`{card['command']}`" if "command" in card else None),
     ]
     lines += [f"- {k}: {v}" for k, v in facts if v is not None]
     lines += ["", f"![samples]({path.with_suffix('.png').name})", ""]
