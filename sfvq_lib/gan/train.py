@@ -208,9 +208,10 @@ class TrainConfig:
     # share 0.77-0.80 to 6,000, then 0.83-0.84 (class agreement 0.69 -> 0.83): the one gap left.
     # With reader_shape 5 from 4,750: much the same (conf 0.81-0.83 at 5,500-7,000). With the
     # reference of one batch instead (an earlier version): x/y rose to 0.20-0.21 by 5,000
-    # Continued to 16,000 steps (every 250 read on 1,000 images): conf 0.85-0.88 at 7,500-13,250,
-    # 0.88-0.90 at 13,500-16,000 (agreement 0.91-0.95, Fréchet 3-5), every TV <= 0.14 but one
-    # (scale 0.153 at 15,750). The bundled shapes-biggan is its 14,500-step snapshot (its card)
+    # Continued to 16,000 steps (every 250 read on 1,000 images): conf 0.85-0.88 at 7,500-13,250
+    # (object hue TV up to 0.16 at 8,000-8,500); at 13,500-16,000 conf 0.88-0.90 (agreement
+    # 0.91-0.95, Fréchet 3-5) and every TV <= 0.15 but scale's 0.153 at 15,750. The bundled
+    # shapes-biggan is its 14,500-step snapshot (see its card)
     reader_from: int = 0
     # with ``reader_shape``: the shape is judged by a second reader (the judge) that also learns
     # G's images, as one more class ("generated"; the K + 1 classifier of Salimans et al. 2016), so
