@@ -210,7 +210,7 @@ class TrainConfig:
     # reference of one batch instead (an earlier version): x/y rose to 0.20-0.21 by 5,000
     # Continued to 16,000 steps (every 250 read on 1,000 images): conf 0.85-0.88 at 7,500-13,250
     # (object hue TV up to 0.16 at 8,000-8,500); at 13,500-16,000 conf 0.88-0.90 (agreement
-    # 0.91-0.95, Fréchet 3-5) and every TV <= 0.15 but scale's 0.153 at 15,750. The bundled
+    # 0.91-0.95, Fréchet 3.2-5.4) and every TV <= 0.15 but scale's 0.153 at 15,750. The bundled
     # shapes-biggan is its 14,500-step snapshot (see its card)
     reader_from: int = 0
     # with ``reader_shape``: the shape is judged by a second reader (the judge) that also learns
