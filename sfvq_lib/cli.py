@@ -522,8 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reader-fakes",
         action="store_true",
-        help="the reader's shape head also learns G's images as one more class, 'generated' (needs "
-        "--reader-shape)",
+        help="the shape is judged by a second reader that also learns G's images, as one more class "
+        "('generated') (needs --reader-shape)",
     )
     p.add_argument(
         "--twin-aux",

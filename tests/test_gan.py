@@ -786,10 +786,11 @@ def test_the_factor_reader_learns_generated_images_as_a_class():
         with torch.no_grad():
             return float(reader(images)[:, -len(SHAPES) - 1 :].softmax(1)[:, -1].mean())
 
+    cfg = _tiny_biggan(_tiny_config(1))
     for i in range(30):  # "G's images": blurred noise
         real, factors = ds.sample(16, [i, 4])
         fake = torch.nn.functional.avg_pool2d(torch.rand(16, 3, 32, 32, generator=gen) * 2 - 1, 3, 1, 1)
-        shape, _ = _shape_labels(factors, _tiny_biggan(_tiny_config(1)), "cpu")
+        shape, _ = _shape_labels(factors, cfg, "cpu")
         _reader_step(reader, opt, torch.from_numpy(real), factors, shape, "cpu", fake)
     real = torch.from_numpy(ds.sample(64, 99)[0])
     fake = torch.nn.functional.avg_pool2d(torch.rand(64, 3, 32, 32, generator=gen) * 2 - 1, 3, 1, 1)
