@@ -219,10 +219,10 @@ class TrainConfig:
     # trained on real images only, was confident on 94-95 % of G's discs and squares of which the
     # probe was sure of 58-81 %. A second network, because the readings of a reader that also
     # learns G's images are off on G's images. Measured on the reader_from recipe above (forked at
-    # 8,268 / 10,750 steps; without it conf 0.86-0.88 there, every TV <= 0.15): with the one reader
-    # learning G's images (an earlier version), conf rose to 0.89 in 1,250 steps but the object
-    # hue bunched (TV 0.14 -> 0.33 by 10,500); with the judge, conf 0.87 and the hue TV 0.17 after
-    # 750 steps, Fréchet 8-12 (5-6 without): no gain
+    # 8,268 / 10,750 steps; without it conf 0.85-0.88 to 11,500, every TV <= 0.15 from 8,750, 0.16
+    # before): with the one reader learning G's images (an earlier version), conf rose to 0.89 in
+    # 1,250 steps but the object hue bunched (TV 0.14 -> 0.33 by 10,500); with the judge, conf
+    # 0.87 and the hue TV 0.17 after 750 steps, Fréchet 8-12 (5-6 without): no gain
     reader_fakes: bool = False
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
