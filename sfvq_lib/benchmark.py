@@ -133,7 +133,9 @@ class _Scene:
 
         self.g, self.probe, self.psi, self._read = g, probe, truncation_psi, read_factors
         self.space = g.default_space
-        self.conditional = list(getattr(g, "class_names", [])) == list(SHAPES)
+        # the class goes in beside the latent (BigGAN); a StyleGAN's w holds it, so there the
+        # shape is one of the factors of the latent space
+        self.conditional = self.space == "z" and list(getattr(g, "class_names", [])) == list(SHAPES)
         self.factors = [f.name for f in FACTORS if not (self.conditional and f.name == "shape")]
         self.modes = ("all", "layers") if g.num_ws else ("all",)
 

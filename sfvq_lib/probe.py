@@ -224,12 +224,13 @@ def evaluate_generator(
     """Measure a shapes GAN with the probe (see the module docstring)."""
     probe = probe or load_probe(resolution=generator.img_resolution)
     ds = ShapesDataset(probe.resolution)
-    latents = generator.sample(n, seed=seed, truncation_psi=truncation_psi)
     shapes_as_classes = list(getattr(generator, "class_names", [])) == list(SHAPES)
-    if shapes_as_classes:  # a BigGAN of our shapes: as many images of every class
-        classes = np.arange(n) % len(SHAPES)
+    # a GAN conditional on our shapes: as many images of every class
+    classes = np.arange(n) % len(SHAPES) if shapes_as_classes else None
+    latents = generator.sample(n, seed=seed, truncation_psi=truncation_psi, class_=classes)
+    if generator.default_space == "z":  # BigGAN-family: the class goes in beside z
         fake_images = generator.synthesize(latents, truncation_psi=truncation_psi, class_=classes)
-    else:
+    else:  # the mapping has read the class (and the truncation) into w
         fake_images = generator.synthesize(latents)
     if fake_images.shape[-1] != probe.resolution:
         raise ValueError(

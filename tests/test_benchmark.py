@@ -152,3 +152,16 @@ def test_markdown_table_escapes_pipes_in_headers_and_cells():
     table = markdown_table([{"weight (mean |Δpixel|)": 0.5, "f": "a|b"}], floatfmt=".1f")
     header, _, row = table.splitlines()
     assert header == "| weight (mean \\|Δpixel\\|) | f |" and row == "| 0.5 | a\\|b |"
+
+
+def test_a_stylegan_conditional_on_the_shape_keeps_it_as_a_factor_of_w(probe):
+    from sfvq_lib.data import SHAPES
+    from sfvq_lib.gan import BigGAN, BigGANAdapter, Generator, StyleGANAdapter
+
+    # the mapping reads the class into w: the shape is a factor of the latent space
+    g = StyleGANAdapter(Generator(z_dim=8, w_dim=8, c_dim=4), class_names=SHAPES)
+    scene = benchmark._Scene(g, probe, 1.0)
+    assert not scene.conditional and "shape" in scene.factors and scene.classes(3, 0) is None
+    # a BigGAN's class goes in beside z: the shape is not in the latent
+    scene = benchmark._Scene(BigGANAdapter(BigGAN(z_dim=8, embed_dim=4), class_names=SHAPES), probe, 1.0)
+    assert scene.conditional and "shape" not in scene.factors and len(scene.classes(3, 0)) == 3

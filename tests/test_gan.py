@@ -514,6 +514,7 @@ def test_a_conditional_stylegan_trains_and_loads_with_its_classes(tmp_path):
     assert (tmp_path / "samples-000002.png").exists()
     g = load_generator(f"builtin:{export_generator(ck, tmp_path / 'c.pt', name='c')}")
     assert g.c_dim == 4 and g.sample(3, seed=1).shape == (3, 16)
+    assert g.class_names == ["square", "disc", "triangle", "heart"]  # from the weights file
     w0, w1 = g.sample(3, seed=1, class_=0), g.sample(3, seed=1, class_=1)
     assert not np.allclose(w0, w1)  # the mapping network reads the class
     with pytest.raises(ValueError, match="class_ must lie in 0..3"):
@@ -929,3 +930,12 @@ def test_training_with_the_factor_readers_shape_loss(tmp_path, monkeypatch):
         TrainConfig(model="biggan", reader_shape=1.0)
     with pytest.raises(ValueError, match="reader_shape .* needs factor_reader .* class-conditional"):
         TrainConfig(factor_reader=1.0, reader_shape=1.0)  # an unconditional StyleGAN
+
+
+def test_class_names_of_a_stylegan():
+    assert StyleGANAdapter(Generator(z_dim=8, w_dim=8, img_resolution=8)).class_names == []
+    G = Generator(z_dim=8, w_dim=8, c_dim=3, img_resolution=8)
+    assert StyleGANAdapter(G).class_names == ["0", "1", "2"]
+    assert StyleGANAdapter(G, class_names="abc").class_names == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="class_names has 2 names for 3 classes"):
+        StyleGANAdapter(G, class_names=["a", "b"])

@@ -127,6 +127,23 @@ def test_targets_and_class_agreement_of_a_biggan(tiny_probe):
     assert meets_targets(good)["tv"] and meets_targets(good)["shape_confident_share"]
 
 
+def test_a_stylegan_conditional_on_the_shapes_is_asked_for_each_class_in_turn(tiny_probe):
+    from sfvq_lib.data import SHAPES
+
+    torch.manual_seed(0)
+    G = Generator(z_dim=16, w_dim=16, c_dim=len(SHAPES))
+    asked = []
+    mapping = G.mapping.forward
+    G.mapping.forward = lambda z, c, **kw: asked.append(c.argmax(1)) or mapping(z, c, **kw)
+    res = evaluate_generator(StyleGANAdapter(G, class_names=SHAPES), tiny_probe, n=32)
+    assert torch.equal(torch.cat(asked), torch.arange(32) % 4)
+    assert 0 <= res["class_agreement"] <= 1
+    # other class names: classes drawn at random, nothing to agree with
+    asked.clear()
+    res = evaluate_generator(StyleGANAdapter(G, class_names="abcd"), tiny_probe, n=32)
+    assert "class_agreement" not in res and not torch.equal(torch.cat(asked), torch.arange(32) % 4)
+
+
 def test_probe_is_deterministic():
     a = train_probe(steps=2, batch_size=8, progress=False)
     b = train_probe(steps=2, batch_size=8, progress=False)

@@ -56,6 +56,13 @@ class GeneratorAdapter:
 
     name: str
     c_dim: int
+    class_names: list[str]
+
+    def _set_class_names(self, class_names) -> None:
+        """``class_names`` checked against ``c_dim`` (default: the classes' numbers)."""
+        self.class_names = list(class_names) if class_names else [str(k) for k in range(self.c_dim)]
+        if len(self.class_names) != self.c_dim:
+            raise ValueError(f"class_names has {len(self.class_names)} names for {self.c_dim} classes")
 
     def _labels(self, n: int, class_, generator: torch.Generator) -> Tensor | None:
         """One-hot labels [n, c_dim]: ``class_`` an int, n ints, or None (drawn at random)."""
@@ -100,11 +107,13 @@ class StyleGANAdapter(GeneratorAdapter):
     device : str or torch.device
     batch_size : int
         Images synthesized per forward pass.
+    class_names : list of str, optional
+        Names of the classes of a conditional generator (default: their numbers).
     """
 
     spaces = ("z", "w", "w+")
 
-    def __init__(self, G, name: str = "generator", device="cpu", batch_size: int = 128):
+    def __init__(self, G, name: str = "generator", device="cpu", batch_size: int = 128, class_names=None):
         missing = [a for a in ("z_dim", "w_dim", "num_ws", "mapping", "synthesis") if not hasattr(G, a)]
         if missing:
             raise TypeError(f"{name} lacks {missing}: it needs NVIDIA's G_ema interface")
@@ -116,6 +125,7 @@ class StyleGANAdapter(GeneratorAdapter):
         self.c_dim = int(getattr(G, "c_dim", 0))
         self.img_resolution = int(getattr(G, "img_resolution", 0))
         self.img_channels = int(getattr(G, "img_channels", 3))
+        self._set_class_names(class_names)
 
     def __repr__(self) -> str:
         return (
@@ -350,10 +360,10 @@ def load_generator(spec: str, device="cpu", nvidia_repo=None, batch_size: int = 
     kind, _, rest = spec.partition(":")
     if kind == "builtin":
         G, arch, extra = _load_builtin_file(_builtin_path(rest))
-        if arch == "biggan":
-            return BigGANAdapter(
-                G, name=spec, device=device, batch_size=batch_size, class_names=extra.get("class_names")
-            )
+        adapter = BigGANAdapter if arch == "biggan" else StyleGANAdapter
+        return adapter(
+            G, name=spec, device=device, batch_size=batch_size, class_names=extra.get("class_names")
+        )
     elif kind == "biggan":
         return BigGANAdapter(load_biggan_dir(Path(rest)), name=spec, device=device, batch_size=batch_size)
     elif kind == "nvidia":

@@ -75,9 +75,7 @@ class BigGANAdapter(GeneratorAdapter):
         self.z_dim, self.c_dim = int(cfg.z_dim), int(cfg.num_classes)
         self.img_resolution = int(getattr(cfg, "output_dim", None) or getattr(G, "img_resolution", 0))
         self.img_channels = 3
-        self.class_names = list(class_names) if class_names else [str(k) for k in range(self.c_dim)]
-        if len(self.class_names) != self.c_dim:
-            raise ValueError(f"class_names has {len(self.class_names)} names for {self.c_dim} classes")
+        self._set_class_names(class_names)
 
     def __repr__(self) -> str:
         return (

@@ -817,7 +817,7 @@ def _adapter(G, model: str):
     device = next(G.parameters()).device
     if model == "biggan":
         return BigGANAdapter(G, name="G_ema", device=device, class_names=SHAPES)
-    return StyleGANAdapter(G, name="G_ema", device=device)
+    return StyleGANAdapter(G, name="G_ema", device=device, class_names=SHAPES if G.c_dim else None)
 
 
 def _save_grid(g, path: Path, seed: int, n: int = 64) -> None:
