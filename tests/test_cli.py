@@ -258,3 +258,33 @@ def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch, capsys
     assert ck["config"]["reader_fakes"] and len(list(ck["judge"].values())[-1]) == 65  # + "generated"
     bad = run_error([*argv[:-1], str(tmp_path / "bad"), "--reader-fakes"], capsys)
     assert "reader_fakes (--reader-fakes) needs reader_shape (--reader-shape)" in bad
+
+
+def test_train_gan_sets_the_mapping_networks_learning_rate(tmp_path, capsys):
+    from sfvq_lib.gan import load_generator
+    from sfvq_lib.gan.train import _MODELS, TrainConfig
+
+    argv = ["train-gan", "--steps", "3", "--batch-size", "4", "-q"]
+
+    def moved(run):  # how far G's first mapping layer moved from its initial weights, relatively
+        ck = torch.load(run / "checkpoint.pt", weights_only=True)
+        cfg = TrainConfig(**ck["config"])
+        torch.manual_seed(cfg.seed)
+        w0 = _MODELS[cfg.model](**cfg.generator_init()).state_dict()["mapping.layers.0.weight"]
+        return float((ck["G"]["mapping.layers.0.weight"] - w0).norm() / w0.norm()), cfg
+
+    assert main([*argv, "--out", str(tmp_path / "nvidia")]) == 0
+    assert main([*argv, "--mapping-lr-mult", "1", "--out", str(tmp_path / "full")]) == 0
+    (slow, _), (fast, cfg) = moved(tmp_path / "nvidia"), moved(tmp_path / "full")
+    assert cfg.generator_kwargs["mapping_kwargs"] == {"num_layers": 2, "lr_multiplier": 1.0}
+    assert fast > 20 * slow > 0
+    # the exported generator is built with it: its w are the checkpoint's
+    g = load_generator(f"builtin:{tmp_path / 'full' / 'shapes-stylegan.pt'}")
+    ck = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)
+    G = _MODELS["stylegan"](**cfg.generator_init())
+    G.load_state_dict(ck["G_ema"])
+    z = torch.from_numpy(g.sample(3, space="z", seed=1))
+    np.testing.assert_allclose(g.sample(3, seed=1), G.mapping(z, None)[:, 0].detach().numpy(), atol=1e-5)
+    for bad in (["--model", "biggan", "--mapping-lr-mult", "1"], ["--mapping-lr-mult", "0"]):
+        err = run_error([*argv, *bad, "--out", str(tmp_path / "bad")], capsys)
+        assert "--mapping-lr-mult is for the StyleGAN (its mapping network) and must be > 0" in err
