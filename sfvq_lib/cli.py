@@ -231,10 +231,11 @@ def _cmd_train_gan(args) -> int:
             recipe[k] = getattr(args, k)
     flags = ("twin_aux", "conditional", "class_groups", "warp_image", "warp_uniform", "reader_fakes")
     recipe.update({k: True for k in flags if getattr(args, k)})
-    if args.mapping_lr_mult is not None and not (args.model == "stylegan" and args.mapping_lr_mult > 0):
+    mult = args.mapping_lr_mult
+    if mult is not None and not (args.model == "stylegan" and 0 < mult < float("inf")):
         raise ValueError(
             f"--mapping-lr-mult is for the StyleGAN (its mapping network) and must be > 0, got "
-            f"{args.mapping_lr_mult} with --model {args.model}"
+            f"{mult} with --model {args.model}"
         )
     cfg = TrainConfig(
         model=args.model,
@@ -244,8 +245,8 @@ def _cmd_train_gan(args) -> int:
         resolution=args.resolution,
         **recipe,
     )
-    if args.mapping_lr_mult is not None:  # the recipe's generator arguments, with this one set
-        cfg.generator_kwargs.setdefault("mapping_kwargs", {})["lr_multiplier"] = args.mapping_lr_mult
+    if mult is not None:  # the recipe's generator arguments, with this one set
+        cfg.generator_kwargs.setdefault("mapping_kwargs", {})["lr_multiplier"] = mult
     if (out / "checkpoint.pt").exists() and not args.quiet:
         print(f"resuming from {out / 'checkpoint.pt'}", file=sys.stderr)
     ckpt = train_gan(

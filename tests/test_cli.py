@@ -285,6 +285,10 @@ def test_train_gan_sets_the_mapping_networks_learning_rate(tmp_path, capsys):
     G.load_state_dict(ck["G_ema"])
     z = torch.from_numpy(g.sample(3, space="z", seed=1))
     np.testing.assert_allclose(g.sample(3, seed=1), G.mapping(z, None)[:, 0].detach().numpy(), atol=1e-5)
-    for bad in (["--model", "biggan", "--mapping-lr-mult", "1"], ["--mapping-lr-mult", "0"]):
+    for bad in (
+        ["--model", "biggan", "--mapping-lr-mult", "1"],
+        ["--mapping-lr-mult", "0"],
+        ["--mapping-lr-mult", "inf"],
+    ):
         err = run_error([*argv, *bad, "--out", str(tmp_path / "bad")], capsys)
         assert "--mapping-lr-mult is for the StyleGAN (its mapping network) and must be > 0" in err
