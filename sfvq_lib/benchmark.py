@@ -129,13 +129,13 @@ class _Scene:
     """A generator, its latent space and the probe: images and readings of latents."""
 
     def __init__(self, g, probe, truncation_psi: float):
-        from .probe import read_factors
+        from .probe import classes_are_shapes, read_factors
 
         self.g, self.probe, self.psi, self._read = g, probe, truncation_psi, read_factors
         self.space = g.default_space
         # the class goes in beside the latent (BigGAN); a StyleGAN's w holds it, so there the
         # shape is one of the factors of the latent space
-        self.conditional = self.space == "z" and list(getattr(g, "class_names", [])) == list(SHAPES)
+        self.conditional = self.space == "z" and classes_are_shapes(g)
         self.factors = [f.name for f in FACTORS if not (self.conditional and f.name == "shape")]
         self.modes = ("all", "layers") if g.num_ws else ("all",)
 

@@ -30,7 +30,14 @@ from ._validation import check_device
 from .data import FACTORS, SHAPES, ShapesDataset
 from .io import atomic_save, load_checked
 
-__all__ = ["FactorProbe", "evaluate_generator", "load_probe", "probe_accuracy", "train_probe"]
+__all__ = [
+    "FactorProbe",
+    "classes_are_shapes",
+    "evaluate_generator",
+    "load_probe",
+    "probe_accuracy",
+    "train_probe",
+]
 
 PROBE_DIR = Path(__file__).resolve().parents[1] / "data" / "probe"
 _KIND = "sfvq_lib.probe"
@@ -218,13 +225,18 @@ def _histogram(values: np.ndarray, f, bins: int = 10) -> np.ndarray:
     return counts / max(counts.sum(), 1)
 
 
+def classes_are_shapes(generator) -> bool:
+    """Whether ``generator`` is conditional on our shapes: its classes are `SHAPES`."""
+    return list(getattr(generator, "class_names", [])) == list(SHAPES)
+
+
 def evaluate_generator(
     generator, probe: FactorProbe | None = None, n: int = 2000, seed: int = 0, truncation_psi: float = 1.0
 ) -> dict:
     """Measure a shapes GAN with the probe (see the module docstring)."""
     probe = probe or load_probe(resolution=generator.img_resolution)
     ds = ShapesDataset(probe.resolution)
-    shapes_as_classes = list(getattr(generator, "class_names", [])) == list(SHAPES)
+    shapes_as_classes = classes_are_shapes(generator)
     # a GAN conditional on our shapes: as many images of every class
     classes = np.arange(n) % len(SHAPES) if shapes_as_classes else None
     latents = generator.sample(n, seed=seed, truncation_psi=truncation_psi, class_=classes)
