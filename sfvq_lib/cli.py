@@ -225,6 +225,8 @@ def _cmd_train_gan(args) -> int:
         "factor_reader",
         "reader_shape",
         "reader_from",
+        "mapping_boost",
+        "mapping_boost_from",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -550,6 +552,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="M",
         help="StyleGAN: the mapping network learns at M times the learning rate (default: NVIDIA's 0.01)",
+    )
+    p.add_argument(
+        "--mapping-boost",
+        type=float,
+        default=None,
+        metavar="B",
+        help="StyleGAN: from --mapping-boost-from on, the mapping network learns B times faster",
+    )
+    p.add_argument(
+        "--mapping-boost-from",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="the step from which --mapping-boost applies (default: 0)",
     )
     p.add_argument(
         "--class-groups",

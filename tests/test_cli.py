@@ -292,3 +292,25 @@ def test_train_gan_sets_the_mapping_networks_learning_rate(tmp_path, capsys):
     ):
         err = run_error([*argv, *bad, "--out", str(tmp_path / "bad")], capsys)
         assert "--mapping-lr-mult is for the StyleGAN (its mapping network) and must be > 0" in err
+
+    # --mapping-boost: the mapping's Adam rate, from a step on; the generator is built as before
+    assert (
+        main([*argv, "--mapping-boost", "100", "--mapping-boost-from", "1", "--out", str(tmp_path / "b")])
+        == 0
+    )
+    boosted, cfg = moved(tmp_path / "b")
+    assert cfg.generator_kwargs == TrainConfig(model="stylegan").generator_kwargs
+    assert (cfg.mapping_boost, cfg.mapping_boost_from) == (100, 1)
+    assert boosted > 20 * slow
+    groups = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["opt_g"]["param_groups"]
+    assert [g["mapping"] for g in groups] == [False, True] and groups[1]["lr"] == 100 * groups[0]["lr"]
+    for bad, say in (
+        (
+            ["--model", "biggan", "--mapping-boost", "10"],
+            "mapping_boost (--mapping-boost) is for the StyleGAN",
+        ),
+        (["--mapping-boost", "0"], "mapping_boost (--mapping-boost) is for the StyleGAN"),
+        (["--mapping-boost-from", "5"], "mapping_boost_from (--mapping-boost-from) needs mapping_boost"),
+        (["--mapping-boost", "2", "--mapping-boost-from", "-1"], "mapping_boost_from (--mapping-boost-from)"),
+    ):
+        assert say in run_error([*argv, *bad, "--out", str(tmp_path / "bad")], capsys)

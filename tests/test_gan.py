@@ -213,6 +213,35 @@ def test_training_steps_run_and_resume_identically(tmp_path):
         train_gan(tmp_path / "a", cfg, sample_every=0, progress=False)
 
 
+def test_a_mapping_boost_from_a_later_step_resumes_a_run_without_it(tmp_path):
+    from dataclasses import asdict
+
+    from sfvq_lib.gan.train import train_gan
+
+    def boosted(steps):
+        cfg = _tiny_config(steps)
+        cfg.mapping_boost, cfg.mapping_boost_from = 10.0, 2
+        return cfg
+
+    a = train_gan(tmp_path / "a", boosted(3), sample_every=0, progress=False)
+    # a run without it to step 2 (its Adam in one group), then told of the boost from step 2 on
+    b = train_gan(tmp_path / "b", _tiny_config(2), sample_every=0, progress=False)
+    ck = torch.load(b, weights_only=True)
+    assert len(ck["opt_g"]["param_groups"]) == 1
+    torch.save({**ck, "config": asdict(boosted(2))}, b)
+    b = train_gan(tmp_path / "b", boosted(3), sample_every=0, progress=False)
+    ca, cb = torch.load(a, weights_only=True), torch.load(b, weights_only=True)
+    for k in ca["G_ema"]:
+        assert torch.equal(ca["G_ema"][k], cb["G_ema"][k]), k
+    c = torch.load(
+        train_gan(tmp_path / "c", _tiny_config(3), sample_every=0, progress=False), weights_only=True
+    )
+    differs = {k for k in ca["G"] if not torch.equal(ca["G"][k], c["G"][k])}
+    assert differs and all(
+        k.startswith("mapping.") for k in differs
+    )  # one step boosted: only the mapping differs
+
+
 def test_snapshots_are_loadable_generators_and_survive_a_resume(tmp_path):
     from sfvq_lib.gan.adapter import read_card
     from sfvq_lib.gan.train import train_gan
