@@ -199,7 +199,7 @@ def _cmd_render(args) -> int:
 
 
 def _cmd_train_gan(args) -> int:
-    from .gan.train import TrainConfig, export_generator, train_gan
+    from .gan.train import TrainConfig, check_mapping_rate, export_generator, train_gan
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -234,11 +234,8 @@ def _cmd_train_gan(args) -> int:
     flags = ("twin_aux", "conditional", "class_groups", "warp_image", "warp_uniform", "reader_fakes")
     recipe.update({k: True for k in flags if getattr(args, k)})
     mult = args.mapping_lr_mult
-    if mult is not None and not (args.model == "stylegan" and 0 < mult < float("inf")):
-        raise ValueError(
-            f"--mapping-lr-mult is for the StyleGAN (its mapping network) and must be > 0, got "
-            f"{mult} with --model {args.model}"
-        )
+    if mult is not None:
+        check_mapping_rate(mult, "--mapping-lr-mult", args.model)
     cfg = TrainConfig(
         model=args.model,
         steps=args.steps,

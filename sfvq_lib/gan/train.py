@@ -78,6 +78,15 @@ _STYLEGAN_KWARGS = {
 }
 
 
+def check_mapping_rate(value: float, name: str, model: str) -> None:
+    """A factor on the StyleGAN mapping network's learning rate: > 0, finite, and a StyleGAN's."""
+    if not (model == "stylegan" and 0 < value < float("inf")):
+        raise ValueError(
+            f"{name} is for the StyleGAN (its mapping network) and must be > 0, got {value} with "
+            f"model {model}"
+        )
+
+
 @dataclass
 class TrainConfig:
     """Everything that defines a training run (saved in the checkpoint)."""
@@ -298,13 +307,8 @@ class TrainConfig:
             )
         if self.reader_fakes and not self.reader_shape:
             raise ValueError("reader_fakes (--reader-fakes) needs reader_shape (--reader-shape) > 0")
-        if not 0 < self.mapping_boost < float("inf") or (
-            self.mapping_boost != 1 and self.model != "stylegan"
-        ):
-            raise ValueError(
-                f"mapping_boost (--mapping-boost) is for the StyleGAN (its mapping network) and must be "
-                f"> 0, got {self.mapping_boost} with model {self.model}"
-            )
+        if self.mapping_boost != 1:
+            check_mapping_rate(self.mapping_boost, "mapping_boost (--mapping-boost)", self.model)
         check_int(self.mapping_boost_from, "mapping_boost_from (--mapping-boost-from)", minimum=0)
         if self.mapping_boost_from and self.mapping_boost == 1:
             raise ValueError(
