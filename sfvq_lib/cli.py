@@ -227,6 +227,7 @@ def _cmd_train_gan(args) -> int:
         "reader_from",
         "mapping_boost",
         "mapping_boost_from",
+        "coord_res",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -471,6 +472,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="R",
         help="G rotates and shifts its feature map entering resolution R by a learned amount (default: none)",
+    )
+    p.add_argument(
+        "--coord-res",
+        type=int,
+        default=None,
+        metavar="R",
+        help="the BigGAN's blocks from resolution R on also read each pixel's coordinates (CoordConv; "
+        "default: none)",
     )
     p.add_argument(
         "--warp-angle-init",

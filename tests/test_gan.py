@@ -443,6 +443,38 @@ def test_an_image_warp_starts_as_none_and_turns_the_finished_image(model):
         assert torch.allclose(run(warped), torch.rot90(run(plain), 1, dims=(2, 3)), atol=1e-4)
 
 
+def test_coordinate_channels_reach_the_convolutions_of_the_blocks_named():
+    from sfvq_lib.gan.biggan import with_coords
+
+    grid = with_coords(torch.zeros(2, 1, 3, 4))
+    assert grid.shape == (2, 3, 3, 4)
+    assert torch.equal(grid[1, 1, 2], torch.linspace(-1, 1, 4))  # x along the width
+    assert torch.equal(grid[1, 2, :, 3], torch.linspace(-1, 1, 3))  # y along the height
+    plain, coord = _small_generator("biggan"), _small_generator("biggan", coord_res=16)
+    extra = [
+        b.conv0.weight.shape[1] - a.conv0.weight.shape[1]
+        for a, b in zip(plain.blocks, coord.blocks, strict=True)
+    ]
+    assert extra == [0, 2]  # the 8-px block reads none, the 16-px block two more channels
+    state = plain.state_dict()
+    gain = {k: m.weight_gain for k, m in plain.named_modules() if hasattr(m, "weight_gain")}  # 1/√fan-in
+    with torch.no_grad():  # plain's weights, zero on the coordinate channels: the same generator
+        for name, p in coord.named_parameters():
+            module, kind = name.rsplit(".", 1)
+            scale = (
+                gain[module] / coord.get_submodule(module).weight_gain
+                if kind == "weight" and module in gain
+                else 1
+            )
+            p.zero_()[tuple(slice(0, s) for s in state[name].shape)] = state[name] * scale
+        z, c = torch.randn(3, 16), torch.eye(4)[:3]
+        assert torch.allclose(coord(z, c), plain(z, c), atol=1e-6)
+        coord.blocks[1].conv0.weight[:, -2:] = 1.0  # now the pixel's position counts
+        assert (coord(z, c) - plain(z, c)).abs().mean() > 0.01
+    with pytest.raises(AssertionError, match="coord_res must be 0 or one of"):
+        _small_generator("biggan", coord_res=12)
+
+
 def test_a_uniform_warp_spreads_its_parameters_uniformly_over_z():
     from sfvq_lib.gan.stylegan import UniformWarp, warp_predictor
 

@@ -44,20 +44,33 @@ class ConditionalNorm(nn.Module):
         return x * self.gain(cond)[:, :, None, None] + self.bias(cond)[:, :, None, None]
 
 
-class GBlock(nn.Module):
-    """Residual block: norm, relu, 2× nearest up-sampling, conv, norm, relu, conv."""
+def with_coords(x: Tensor) -> Tensor:
+    """``x`` [N, C, H, W] with two more channels: each pixel's x and y, from -1 to 1 (CoordConv)."""
+    n, _, h, w = x.shape
+    ys = torch.linspace(-1, 1, h, device=x.device, dtype=x.dtype)
+    xs = torch.linspace(-1, 1, w, device=x.device, dtype=x.dtype)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"))  # [2, H, W]: x, then y
+    return torch.cat([x, grid.expand(n, 2, h, w)], dim=1)
 
-    def __init__(self, in_channels: int, out_channels: int, cond_dim: int):
+
+class GBlock(nn.Module):
+    """Residual block: norm, relu, 2× nearest up-sampling, conv, norm, relu, conv; with ``coords``
+    both convolutions also read the pixel coordinates (`with_coords`)."""
+
+    def __init__(self, in_channels: int, out_channels: int, cond_dim: int, coords: bool = False):
         super().__init__()
+        extra = 2 if coords else 0
+        self.coords = coords
         self.norm0 = ConditionalNorm(in_channels, cond_dim)
-        self.conv0 = EqConv2d(in_channels, out_channels, 3)
+        self.conv0 = EqConv2d(in_channels + extra, out_channels, 3)
         self.norm1 = ConditionalNorm(out_channels, cond_dim)
-        self.conv1 = EqConv2d(out_channels, out_channels, 3)
+        self.conv1 = EqConv2d(out_channels + extra, out_channels, 3)
         self.skip = EqConv2d(in_channels, out_channels, 1, bias=False)
 
     def forward(self, x: Tensor, cond: Tensor) -> Tensor:
+        add = with_coords if self.coords else (lambda t: t)
         h = F.interpolate(F.relu(self.norm0(x, cond)), scale_factor=2.0, mode="nearest")
-        h = self.conv1(F.relu(self.norm1(self.conv0(h), cond)))
+        h = self.conv1(add(F.relu(self.norm1(self.conv0(add(h)), cond))))
         return h + self.skip(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
@@ -85,6 +98,9 @@ class BigGAN(nn.Module):
         warp_image: bool = False,
         # the warps' parameters spread uniformly over z (`UniformWarp`), not normally
         warp_uniform: bool = False,
+        # the blocks from this resolution on also read each pixel's coordinates (CoordConv, Liu et
+        # al. 2018: plain convolutions place and draw geometric shapes poorly); 0: none
+        coord_res: int = 0,
     ):
         super().__init__()
         log2 = int(np.log2(img_resolution))
@@ -98,7 +114,13 @@ class BigGAN(nn.Module):
         cond_dim = z_dim + embed_dim
         self.gen_z = FullyConnected(cond_dim, ch[4] * 16)
         self.block_resolutions = [2**i for i in range(3, log2 + 1)]
-        self.blocks = nn.ModuleList(GBlock(ch[r // 2], ch[r], cond_dim) for r in self.block_resolutions)
+        assert coord_res == 0 or coord_res in self.block_resolutions, (
+            f"coord_res must be 0 or one of {self.block_resolutions}, got {coord_res}"
+        )
+        self.blocks = nn.ModuleList(
+            GBlock(ch[r // 2], ch[r], cond_dim, coords=bool(coord_res) and r >= coord_res)
+            for r in self.block_resolutions
+        )
         check_warp_res(warp_res, img_resolution)
         self.warp_res = warp_res
         assert not warp_uniform or warp_res or warp_image, "warp_uniform needs warp_res or warp_image"
