@@ -23,7 +23,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .stylegan import EqConv2d, FullyConnected, UniformWarp, affine_warp, check_warp_res, warp_predictor
+from .stylegan import (
+    EqConv2d,
+    FullyConnected,
+    UniformWarp,
+    affine_warp,
+    block_resolutions,
+    check_warp_res,
+    warp_predictor,
+)
 
 __all__ = ["BigGAN"]
 
@@ -113,7 +121,7 @@ class BigGAN(nn.Module):
         nn.init.normal_(self.embeddings.weight)  # on z's scale
         cond_dim = z_dim + embed_dim
         self.gen_z = FullyConnected(cond_dim, ch[4] * 16)
-        self.block_resolutions = [2**i for i in range(3, log2 + 1)]
+        self.block_resolutions = block_resolutions(img_resolution)
         assert coord_res == 0 or coord_res in self.block_resolutions, (
             f"coord_res must be 0 or one of {self.block_resolutions}, got {coord_res}"
         )

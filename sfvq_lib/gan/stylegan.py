@@ -347,9 +347,14 @@ class SynthesisNetwork(nn.Module):
         return img
 
 
+def block_resolutions(img_resolution: int) -> list[int]:
+    """The resolutions of the generators' blocks: 8, 16, ..., the image's."""
+    return [2**i for i in range(3, int(img_resolution).bit_length())]
+
+
 def check_warp_res(warp_res, img_resolution: int, name: str = "warp_res") -> None:
     """A warp needs an incoming feature map: 0, or a block resolution from 8 to the image's."""
-    allowed = [2**i for i in range(3, int(img_resolution).bit_length())]
+    allowed = block_resolutions(img_resolution)
     if warp_res != 0 and warp_res not in allowed:
         raise ValueError(f"{name} must be 0 (no warp) or one of {allowed}, got {warp_res!r}")
 

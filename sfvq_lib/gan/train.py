@@ -47,7 +47,7 @@ from .augment import check_policy, diff_augment
 from .biggan import BigGAN
 from .biggan_adapter import BigGANAdapter
 from .stylegan import MBSTD_GROUP as _GROUP
-from .stylegan import Discriminator, Generator, check_warp_res
+from .stylegan import Discriminator, Generator, block_resolutions, check_warp_res
 
 __all__ = ["TrainConfig", "train_gan"]
 
@@ -258,7 +258,9 @@ class TrainConfig:
     # confident share 0.78-0.87 at 1,000-4,000 steps (0.71-0.77 without), 0.89-0.91 at 4,500-6,500
     # (0.77-0.84), 0.88-0.89 at 7,000-8,000 (0.84-0.86); class agreement 0.92 (0.69-0.85); rotation
     # TV 0.41 at 4,000 (0.19), down to 0.12-0.14 by 7,000-8,000 as the factor reader works, every TV
-    # <= 0.15 at 7,500-8,000 (worst 0.146 / 0.137); Fréchet 7-9 (6-7)
+    # <= 0.15 at 7,500-8,000 (worst 0.146 / 0.137); Fréchet 7-9 (6-7); then 0.896-0.932 at 9,500-11,500
+    # (0.85-0.86 at 10,000-11,000), every TV <= 0.131. Its step 11,500 (79 min here) is the bundled
+    # BigGAN: on the card's 2,000 images conf 0.911, worst TV 0.149 (scale)
     coord_res: int = 0
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
@@ -326,7 +328,7 @@ class TrainConfig:
                 "mapping_boost_from (--mapping-boost-from) needs mapping_boost (--mapping-boost) != 1"
             )
         check_int(self.coord_res, "coord_res (--coord-res)", minimum=0)
-        blocks = [2**i for i in range(3, self.resolution.bit_length())]  # 8, 16, ..., resolution
+        blocks = block_resolutions(self.resolution)
         if self.coord_res and (self.model != "biggan" or self.coord_res not in blocks):
             raise ValueError(
                 f"coord_res (--coord-res) is for the BigGAN and must be 0 or one of its block "
