@@ -478,8 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="R",
-        help="the BigGAN's blocks from resolution R on also read each pixel's coordinates (CoordConv; "
-        "default: none)",
+        help="G's blocks from resolution R on also read each pixel's coordinates (CoordConv; default: none)",
     )
     p.add_argument(
         "--warp-angle-init",

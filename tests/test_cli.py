@@ -241,10 +241,15 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     ck = torch.load(coords / "checkpoint.pt", weights_only=True)
     reads = [ck["G_ema"][f"blocks.{i}.conv0.weight"].shape[1] for i in range(3)]  # 8, 16, 32 px
     assert ck["config"]["coord_res"] == 16 and reads == [128, 128 + 2, 64 + 2]
-    for bad in (["--coord-res", "16"], ["--model", "biggan", "--coord-res", "12"]):  # the StyleGAN; no block
+    stylegan = tmp_path / "stylegan-coords"
+    assert main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(stylegan), "--coord-res", "32"]) == 0
+    ck = torch.load(stylegan / "checkpoint.pt", weights_only=True)
+    reads = [ck["G_ema"][f"synthesis.blocks.{i}.conv1.weight"].shape[1] for i in range(4)]  # 4 ... 32 px
+    assert ck["config"]["coord_res"] == 32 and reads == [128, 128, 64, 32 + 2]
+    for bad in (["--coord-res", "4"], ["--model", "biggan", "--coord-res", "12"]):  # no block there
         error = run_error([*argv[:-2], *bad, *other], capsys)
-        assert "coord_res (--coord-res) is for the BigGAN and must be 0 or one of its block" in error
-        assert "resolutions [8, 16, 32]" in error
+        assert "coord_res (--coord-res) must be 0 or one of the generator's block" in error
+        assert "resolutions [8, 16, 32], got" in error
 
 
 def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch, capsys):

@@ -443,21 +443,29 @@ def test_an_image_warp_starts_as_none_and_turns_the_finished_image(model):
         assert torch.allclose(run(warped), torch.rot90(run(plain), 1, dims=(2, 3)), atol=1e-4)
 
 
-def test_coordinate_channels_reach_the_convolutions_of_the_blocks_named():
-    from sfvq_lib.gan.biggan import with_coords
+@pytest.mark.parametrize("model", ["stylegan", "biggan"])
+def test_coordinate_channels_reach_the_convolutions_of_the_blocks_named(model):
+    from sfvq_lib.gan.stylegan import with_coords
 
     grid = with_coords(torch.zeros(2, 1, 3, 4))
     assert grid.shape == (2, 3, 3, 4)
     assert torch.equal(grid[1, 1, 2], torch.linspace(-1, 1, 4))  # x along the width
     assert torch.equal(grid[1, 2, :, 3], torch.linspace(-1, 1, 3))  # y along the height
-    plain, coord = _small_generator("biggan"), _small_generator("biggan", coord_res=16)
+    plain, coord = _small_generator(model), _small_generator(model, coord_res=16)
+    blocks = (lambda g: g.synthesis.blocks) if model == "stylegan" else (lambda g: g.blocks)
     extra = [
-        b.conv0.weight.shape[1] - a.conv0.weight.shape[1]
-        for a, b in zip(plain.blocks, coord.blocks, strict=True)
+        [
+            b.conv1.weight.shape[1] - a.conv1.weight.shape[1],
+            (b.conv0 or b.conv1).weight.shape[1] - (a.conv0 or a.conv1).weight.shape[1],
+        ]
+        for a, b in zip(blocks(plain), blocks(coord), strict=True)
     ]
-    assert extra == [0, 2]  # the 8-px block reads none, the 16-px block two more channels
+    # the blocks below 16 px read none, the 16-px block two more channels in both convolutions
+    assert extra == ([[0, 0]] * (2 if model == "stylegan" else 1)) + [[2, 2]]
     state = plain.state_dict()
     gain = {k: m.weight_gain for k, m in plain.named_modules() if hasattr(m, "weight_gain")}  # 1/√fan-in
+    z, c = torch.randn(3, 16), torch.eye(4)[:3]
+    run = (lambda g: g(z, None, noise_mode="const")) if model == "stylegan" else (lambda g: g(z, c))
     with torch.no_grad():  # plain's weights, zero on the coordinate channels: the same generator
         for name, p in coord.named_parameters():
             module, kind = name.rsplit(".", 1)
@@ -467,12 +475,13 @@ def test_coordinate_channels_reach_the_convolutions_of_the_blocks_named():
                 else 1
             )
             p.zero_()[tuple(slice(0, s) for s in state[name].shape)] = state[name] * scale
-        z, c = torch.randn(3, 16), torch.eye(4)[:3]
-        assert torch.allclose(coord(z, c), plain(z, c), atol=1e-6)
-        coord.blocks[1].conv0.weight[:, -2:] = 1.0  # now the pixel's position counts
-        assert (coord(z, c) - plain(z, c)).abs().mean() > 0.01
+        for name, b in coord.named_buffers():
+            b.copy_(plain.get_buffer(name))
+        assert torch.allclose(run(coord), run(plain), atol=1e-5)
+        blocks(coord)[-1].conv1.weight[:, -2:] = 1.0  # now the pixel's position counts
+        assert (run(coord) - run(plain)).abs().mean() > 0.01
     with pytest.raises(AssertionError, match="coord_res must be 0 or one of"):
-        _small_generator("biggan", coord_res=12)
+        _small_generator(model, coord_res=12)
 
 
 def test_a_uniform_warp_spreads_its_parameters_uniformly_over_z():

@@ -31,6 +31,7 @@ from .stylegan import (
     block_resolutions,
     check_warp_res,
     warp_predictor,
+    with_coords,
 )
 
 __all__ = ["BigGAN"]
@@ -50,15 +51,6 @@ class ConditionalNorm(nn.Module):
     def forward(self, x: Tensor, cond: Tensor) -> Tensor:
         x = F.group_norm(x, self.groups)
         return x * self.gain(cond)[:, :, None, None] + self.bias(cond)[:, :, None, None]
-
-
-def with_coords(x: Tensor) -> Tensor:
-    """``x`` [N, C, H, W] with two more channels: each pixel's x and y, from -1 to 1 (CoordConv)."""
-    n, _, h, w = x.shape
-    ys = torch.linspace(-1, 1, h, device=x.device, dtype=x.dtype)
-    xs = torch.linspace(-1, 1, w, device=x.device, dtype=x.dtype)
-    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"))  # [2, H, W]: x, then y
-    return torch.cat([x, grid.expand(n, 2, h, w)], dim=1)
 
 
 class GBlock(nn.Module):

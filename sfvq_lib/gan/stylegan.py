@@ -172,17 +172,36 @@ def modulated_conv2d(x: Tensor, weight: Tensor, styles: Tensor, demodulate: bool
     return out
 
 
+def with_coords(x: Tensor) -> Tensor:
+    """``x`` [N, C, H, W] with two more channels: each pixel's x and y, from -1 to 1 (CoordConv)."""
+    n, _, h, w = x.shape
+    ys = torch.linspace(-1, 1, h, device=x.device, dtype=x.dtype)
+    xs = torch.linspace(-1, 1, w, device=x.device, dtype=x.dtype)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"))  # [2, H, W]: x, then y
+    return torch.cat([x, grid.expand(n, 2, h, w)], dim=1)
+
+
 class SynthesisLayer(nn.Module):
-    """Style-modulated 3×3 convolution (optionally 2× upsampled), noise, bias, lrelu."""
+    """Style-modulated 3×3 convolution (optionally 2× upsampled), noise, bias, lrelu. With
+    ``coords`` it also reads each pixel's coordinates (`with_coords`), unmodulated (style 1)."""
 
     def __init__(
-        self, in_channels, out_channels, w_dim, resolution, up=False, use_noise=True, pixel_norm=False
+        self,
+        in_channels,
+        out_channels,
+        w_dim,
+        resolution,
+        up=False,
+        use_noise=True,
+        pixel_norm=False,
+        coords=False,
     ):
         super().__init__()
-        self.use_noise, self.pixel_norm = use_noise, pixel_norm
+        self.use_noise, self.pixel_norm, self.coords = use_noise, pixel_norm, coords
         self.affine = FullyConnected(w_dim, in_channels, bias_init=1.0)
-        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
-        self.weight_gain = 1.0 / math.sqrt(in_channels * 9)
+        extra = 2 if coords else 0
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels + extra, 3, 3))
+        self.weight_gain = 1.0 / math.sqrt((in_channels + extra) * 9)
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.noise_strength = nn.Parameter(torch.zeros([]))
         self.register_buffer("noise_const", torch.randn(resolution, resolution))
@@ -192,6 +211,9 @@ class SynthesisLayer(nn.Module):
         if self.up:
             x = _upsample2x(x)
         styles = self.affine(w) * self.weight_gain
+        if self.coords:
+            x = with_coords(x)
+            styles = torch.cat([styles, styles.new_full((len(styles), 2), self.weight_gain)], dim=1)
         x = modulated_conv2d(x, self.weight, styles)
         if not self.use_noise:
             pass
@@ -239,6 +261,7 @@ class SynthesisBlock(nn.Module):
         is_last=True,
         architecture="skip",
         warp=False,
+        coords=False,
     ):
         super().__init__()
         self.resolution = resolution
@@ -256,9 +279,16 @@ class SynthesisBlock(nn.Module):
                 up=True,
                 use_noise=use_noise,
                 pixel_norm=pixel_norm,
+                coords=coords,
             )
         self.conv1 = SynthesisLayer(
-            out_channels, out_channels, w_dim, resolution, use_noise=use_noise, pixel_norm=pixel_norm
+            out_channels,
+            out_channels,
+            w_dim,
+            resolution,
+            use_noise=use_noise,
+            pixel_norm=pixel_norm,
+            coords=coords,
         )
         self.torgb = ToRGB(out_channels, img_channels, w_dim) if is_last or architecture == "skip" else None
         self.num_conv = 1 if self.conv0 is None else 2
@@ -300,6 +330,9 @@ class SynthesisNetwork(nn.Module):
         # rotate and shift the finished image by a learned function of the last style, so that no
         # later layer can turn the object back upright (the background is repeated at the edges)
         warp_image: bool = False,
+        # the blocks from this resolution on also read each pixel's coordinates in both their
+        # convolutions (CoordConv, Liu et al. 2018, as the BigGAN's ``coord_res``); 0: none
+        coord_res: int = 0,
     ):
         super().__init__()
         if architecture not in ("skip", "orig"):
@@ -309,6 +342,9 @@ class SynthesisNetwork(nn.Module):
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
         resolutions = [2**i for i in range(2, log2 + 1)]
         check_warp_res(warp_res, img_resolution)
+        assert coord_res == 0 or coord_res in block_resolutions(img_resolution), (
+            f"coord_res must be 0 or one of {block_resolutions(img_resolution)}, got {coord_res}"
+        )
         default = {4: 128, 8: 128, 16: 64, 32: 32, 64: 32}
         channels = {int(k): int(v) for k, v in (channels or {}).items()} or default
         self.block_resolutions = resolutions
@@ -327,6 +363,7 @@ class SynthesisNetwork(nn.Module):
                 is_last=res == img_resolution,
                 architecture=architecture,
                 warp=res == warp_res,
+                coords=bool(coord_res) and res >= coord_res,
             )
             self.blocks.append(block)
             self.num_ws += block.num_conv

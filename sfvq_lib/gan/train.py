@@ -249,18 +249,23 @@ class TrainConfig:
     # conf 0.76-0.88, scale TV 0.12-0.28 swinging from reading to reading
     mapping_boost: float = 1.0
     mapping_boost_from: int = 0
-    # BigGAN only: its blocks from this resolution on also read each pixel's coordinates (CoordConv;
-    # `BigGAN`'s ``coord_res``); 0: none. Why: the probe doubts the BigGAN's discs and squares
-    # (shape-confident share 0.71 and 0.86 against 0.99 for triangles and hearts, F12's command at
-    # 20,000 steps) for their outline: redrawn in two flat colours, or with their edges sharpened,
-    # they read the same; their edges miss a true circle's by 0.38 pixel per pixel of perimeter (real
-    # renders 0.005). Measured (16, F12's command otherwise, from scratch, on 1,000 images): shape-
+    # the generator's blocks from this resolution on also read each pixel's coordinates (CoordConv;
+    # `BigGAN`'s and `SynthesisNetwork`'s ``coord_res``); 0: none. Why: the probe doubts the BigGAN's
+    # discs and squares (shape-confident share 0.71 and 0.86 against 0.99 for triangles and hearts, F12's
+    # command at 20,000 steps) for their outline: redrawn in two flat colours, or with their edges
+    # sharpened, they read the same; their edges miss a true circle's by 0.38 pixel per pixel of perimeter
+    # (real renders 0.005). Measured (16, F12's command otherwise, from scratch, on 1,000 images): shape-
     # confident share 0.78-0.87 at 1,000-4,000 steps (0.71-0.77 without), 0.89-0.91 at 4,500-6,500
-    # (0.77-0.84), 0.88-0.89 at 7,000-8,000 (0.84-0.86); class agreement 0.92 (0.69-0.85); rotation
-    # TV 0.41 at 4,000 (0.19), down to 0.12-0.14 by 7,000-8,000 as the factor reader works, every TV
-    # <= 0.15 at 7,500-8,000 (worst 0.146 / 0.137); Fréchet 7-9 (6-7); then 0.896-0.932 at 9,500-11,500
-    # (0.85-0.86 at 10,000-11,000), every TV <= 0.131. Its step 11,500 (79 min here) is the bundled
-    # BigGAN: on the card's 2,000 images conf 0.911, worst TV 0.149 (scale)
+    # (0.77-0.84), 0.88-0.89 at 7,000-8,000 (0.84-0.86); class agreement 0.92 (0.69-0.85); rotation TV
+    # 0.41 at 4,000 (0.19), down to 0.12-0.14 by 7,000-8,000 as the factor reader works, every TV <= 0.15
+    # at 7,500-8,000 (worst 0.146 / 0.137); Fréchet 7-9 (6-7); then 0.896-0.932 at 9,500-11,500 (0.85-0.86
+    # at 10,000-11,000), every TV <= 0.131. Its step 11,500 (79 min here) is the bundled BigGAN: on the
+    # card's 2,000 images conf 0.911, worst TV 0.149 (scale). On the StyleGAN (16, both convolutions of
+    # its 16- and 32-px blocks, unmodulated; the conditional recipe with mapping lr_multiplier 0.1
+    # otherwise, from scratch, to 6,823 steps) no gain: shape-confident share 0.73-0.87 at 3,000-6,750
+    # steps (0.82-0.88 without), class agreement 0.59-0.78 (0.63-0.72), object hue and scale TV 0.17-0.33
+    # (0.11-0.25); background hue TV 0.05-0.08 at 3,250-4,250 (0.17-0.18) but 0.15-0.24 again from 5,000;
+    # no cost in speed (3.05 steps/s)
     coord_res: int = 0
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
@@ -329,10 +334,10 @@ class TrainConfig:
             )
         check_int(self.coord_res, "coord_res (--coord-res)", minimum=0)
         blocks = block_resolutions(self.resolution)
-        if self.coord_res and (self.model != "biggan" or self.coord_res not in blocks):
+        if self.coord_res and self.coord_res not in blocks:
             raise ValueError(
-                f"coord_res (--coord-res) is for the BigGAN and must be 0 or one of its block "
-                f"resolutions {blocks}, got {self.coord_res} for the {self.model}"
+                f"coord_res (--coord-res) must be 0 or one of the generator's block resolutions "
+                f"{blocks}, got {self.coord_res}"
             )
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
@@ -355,10 +360,11 @@ class TrainConfig:
             if self.conditional:
                 size["c_dim"] = self.n_classes
         kwargs = copy.deepcopy(self.generator_kwargs)
-        if self.coord_res:
-            kwargs["coord_res"] = self.coord_res
-        if self.warp_res or self.warp_image:  # arguments of the StyleGAN's synthesis network, or the BigGAN's
+        if self.warp_res or self.warp_image or self.coord_res:
+            # arguments of the StyleGAN's synthesis network, or the BigGAN's
             target = kwargs.setdefault("synthesis_kwargs", {}) if self.model == "stylegan" else kwargs
+            if self.coord_res:
+                target["coord_res"] = self.coord_res
             if self.warp_res:
                 target["warp_res"] = self.warp_res
             if self.warp_image:
