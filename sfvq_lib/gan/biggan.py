@@ -29,6 +29,7 @@ from .stylegan import (
     UniformWarp,
     affine_warp,
     block_resolutions,
+    check_coord_res,
     check_warp_res,
     warp_predictor,
     with_coords,
@@ -114,9 +115,7 @@ class BigGAN(nn.Module):
         cond_dim = z_dim + embed_dim
         self.gen_z = FullyConnected(cond_dim, ch[4] * 16)
         self.block_resolutions = block_resolutions(img_resolution)
-        assert coord_res == 0 or coord_res in self.block_resolutions, (
-            f"coord_res must be 0 or one of {self.block_resolutions}, got {coord_res}"
-        )
+        check_coord_res(coord_res, img_resolution)
         self.blocks = nn.ModuleList(
             GBlock(ch[r // 2], ch[r], cond_dim, coords=bool(coord_res) and r >= coord_res)
             for r in self.block_resolutions

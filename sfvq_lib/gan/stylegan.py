@@ -342,9 +342,7 @@ class SynthesisNetwork(nn.Module):
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
         resolutions = [2**i for i in range(2, log2 + 1)]
         check_warp_res(warp_res, img_resolution)
-        assert coord_res == 0 or coord_res in block_resolutions(img_resolution), (
-            f"coord_res must be 0 or one of {block_resolutions(img_resolution)}, got {coord_res}"
-        )
+        check_coord_res(coord_res, img_resolution)
         default = {4: 128, 8: 128, 16: 64, 32: 32, 64: 32}
         channels = {int(k): int(v) for k, v in (channels or {}).items()} or default
         self.block_resolutions = resolutions
@@ -387,6 +385,12 @@ class SynthesisNetwork(nn.Module):
 def block_resolutions(img_resolution: int) -> list[int]:
     """The resolutions of the generators' blocks: 8, 16, ..., the image's."""
     return [2**i for i in range(3, int(img_resolution).bit_length())]
+
+
+def check_coord_res(coord_res: int, img_resolution: int) -> None:
+    """The generators' own check of ``coord_res``: 0, or one of their block resolutions."""
+    allowed = block_resolutions(img_resolution)
+    assert coord_res == 0 or coord_res in allowed, f"coord_res must be 0 or one of {allowed}, got {coord_res}"
 
 
 def check_warp_res(warp_res, img_resolution: int, name: str = "warp_res") -> None:
