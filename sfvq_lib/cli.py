@@ -232,7 +232,15 @@ def _cmd_train_gan(args) -> int:
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
             recipe[k] = getattr(args, k)
-    flags = ("twin_aux", "conditional", "class_groups", "warp_image", "warp_uniform", "reader_fakes")
+    flags = (
+        "twin_aux",
+        "conditional",
+        "class_skip",
+        "class_groups",
+        "warp_image",
+        "warp_uniform",
+        "reader_fakes",
+    )
     recipe.update({k: True for k in flags if getattr(args, k)})
     mult = args.mapping_lr_mult
     if mult is not None:
@@ -550,6 +558,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--conditional",
         action="store_true",
         help="StyleGAN: condition G and D on the shape (the BigGAN always is)",
+    )
+    p.add_argument(
+        "--class-skip",
+        action="store_true",
+        help="conditional StyleGAN: w also gets a learned vector per class, past the mapping's layers",
     )
     p.add_argument(
         "--mapping-lr-mult",

@@ -208,6 +208,8 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert "--warp-res) must be >= 0" in run_error([*argv[:-2], "--warp-res", "-1", *other], capsys)
     bad = run_error([*argv[:-2], "--twin-aux", *other], capsys)
     assert "twin_aux (--twin-aux) needs shape_aux (--shape-aux) > 0 and a class-conditional" in bad
+    bad = run_error([*argv[:-2], "--class-skip", *other], capsys)
+    assert "class_skip (--class-skip) is for the conditional StyleGAN (--conditional)" in bad
     assert "the BigGAN always is" in run_error(
         [*argv[:-2], "--model", "biggan", "--conditional", *other], capsys
     )

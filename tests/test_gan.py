@@ -594,6 +594,43 @@ def test_a_conditional_stylegan_trains_and_loads_with_its_classes(tmp_path):
     assert np.array_equal(images[5], g.to_uint8(g.synthesize(g.sample(8, seed=5, class_=[1] * 8)))[5])
 
 
+def test_the_class_skip_adds_one_learned_vector_per_class_to_w():
+    from sfvq_lib.gan.stylegan import MappingNetwork
+
+    torch.manual_seed(0)
+    plain = MappingNetwork(8, 4, 16, num_ws=3, num_layers=2)
+    skip = MappingNetwork(8, 4, 16, num_ws=3, num_layers=2, class_skip=True)
+    missing = skip.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert missing == ["skip.weight", "skip.bias"]  # the plain mapping's weights, plus the skip's
+    z = torch.randn(6, 8)
+    c = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 3, 1, 2]), 4).float()
+    diff = skip(z, c) - plain(z, c)  # [6, num_ws, w_dim]
+    assert torch.allclose(diff, skip.skip(c)[:, None].expand_as(diff), atol=1e-6)
+    # the same vector for every z of a class, and a different one for each class
+    assert torch.allclose(diff[1], diff[4], atol=1e-6) and not torch.allclose(diff[1], diff[2])
+    assert diff.abs().mean() > 0.1
+    with pytest.raises(AssertionError, match="class_skip needs a conditional mapping"):
+        MappingNetwork(8, 0, 16, num_ws=3, class_skip=True)
+
+
+def test_a_conditional_stylegan_with_the_class_skip_trains_and_loads(tmp_path):
+    from sfvq_lib.gan.train import TrainConfig, export_generator, train_gan
+
+    cfg = _tiny_config(1)
+    cfg.conditional, cfg.class_skip = True, True
+    assert cfg.generator_init()["mapping_kwargs"]["class_skip"] is True
+    ck = train_gan(tmp_path, cfg, sample_every=0, progress=False)
+    g = load_generator(f"builtin:{export_generator(ck, tmp_path / 'c.pt', name='c')}")
+    assert g.G.mapping.skip is not None
+    w0, w1 = g.sample(2, seed=1, class_=0), g.sample(2, seed=1, class_=1)
+    skip = g.G.mapping.skip.weight * g.G.mapping.skip.weight_gain  # [w_dim, c_dim]
+    assert not np.allclose(w0, w1) and not torch.allclose(skip[:, 0], skip[:, 1])
+    with pytest.raises(ValueError, match="class_skip .* is for the conditional StyleGAN"):
+        TrainConfig(class_skip=True)
+    with pytest.raises(ValueError, match="class_skip .* is for the conditional StyleGAN"):
+        TrainConfig(model="biggan", class_skip=True)
+
+
 def test_twin_and_conditional_are_checked():
     from sfvq_lib.gan.stylegan import Discriminator
     from sfvq_lib.gan.train import TrainConfig

@@ -123,12 +123,18 @@ class MappingNetwork(nn.Module):
         num_layers: int = 4,  # fully connected layers
         lr_multiplier: float = 0.01,  # learning-rate scale of the mapping layers
         w_avg_beta: float = 0.995,  # decay of the running mean of w, for truncation
+        # conditional: w also gets a learned vector per class, added after the layers (at the full
+        # learning rate), so every style reads the class directly, whatever z is; as BigGAN's
+        # class embedding reaches every block. NVIDIA's conditional mapping has no such term
+        class_skip: bool = False,
     ):
         super().__init__()
         self.z_dim, self.c_dim, self.w_dim, self.num_ws = z_dim, c_dim, w_dim, num_ws
         self.w_avg_beta = w_avg_beta
+        assert not class_skip or c_dim > 0, "class_skip needs a conditional mapping (c_dim > 0)"
         if c_dim > 0:
             self.embed = FullyConnected(c_dim, w_dim)
+        self.skip = FullyConnected(c_dim, w_dim) if class_skip else None
         dims = [z_dim + (w_dim if c_dim > 0 else 0)] + [w_dim] * num_layers
         self.layers = nn.ModuleList(
             FullyConnected(a, b, lr_multiplier=lr_multiplier, activation=True)
@@ -145,6 +151,8 @@ class MappingNetwork(nn.Module):
             x = torch.cat([x, y * (y.square().mean(1, keepdim=True) + 1e-8).rsqrt()], dim=1)
         for layer in self.layers:
             x = layer(x)
+        if self.skip is not None:
+            x = x + self.skip(c.to(z.dtype))
         if update_emas:
             self.w_avg.copy_(x.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
         ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)  # [N, num_ws, w_dim]
