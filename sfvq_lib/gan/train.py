@@ -182,12 +182,13 @@ class TrainConfig:
     # Measured (shape_aux 1, d_warmup 1000, mode_seeking 1, warp_res 16, twin_aux, augment
     # translation, mapping lr_multiplier 0.1, factor_reader 100 and reader_shape 1 from 2,500, from
     # scratch, on 1,000 images): class agreement 0.70 / 0.79 / 0.76 / 0.82 at 1,000 / 2,000 / 3,000 /
-    # 4,000 steps (without it, and without the reader: 0.48 / 0.49 / 0.63 / 0.63), Fréchet 12 / 11 /
-    # 11 / 7 (46 / 32 / 22 / 16), shape-confident share 0.74-0.81 (0.76-0.85); at 4,000 every TV but
-    # the object hue's <= 0.16, but one narrow hue per class (0.23; per class 0.61-0.68). With the
-    # mapping boosted 10x from 4,097 (mapping_boost): object hue TV 0.36-0.38 at 4,500-5,500 (all
-    # classes blue-green), then 0.30 / 0.25 / 0.22 / 0.20 at 6,500 / 7,000 / 7,500 / 8,000, Fréchet
-    # 4.0 and shape-confident share 0.85 at 8,000 (agreement 0.81), x TV 0.16-0.19
+    # 4,000 steps (an earlier run without it, the reader off: 0.48 / 0.49 / 0.63 / 0.63), Fréchet 12 /
+    # 11 / 11 / 7 (46 / 32 / 22 / 16), shape-confident share 0.74-0.81 (0.76-0.85); at 4,000 every TV
+    # but the object hue's <= 0.16, but one narrow hue per class (0.23; per class 0.61-0.68). With
+    # the mapping boosted 10x from 4,097 (mapping_boost): object hue TV 0.36-0.38 at 4,500-5,500 (all
+    # classes blue-green), then 0.30 / 0.25 / 0.22 at 6,500 / 7,000 / 7,500 and 0.18-0.20 at
+    # 8,000-10,000 (red hues still rare); there Fréchet 3.7-4.4, shape-confident share 0.80-0.85,
+    # agreement 0.81-0.85, x/y TV 0.16-0.21, the rest <= 0.14
     class_skip: bool = False
     # class-conditional models: D's minibatch standard deviation is taken over groups of four
     # images of one class (real and generated), so that D sees when G draws one image per class.
