@@ -147,12 +147,13 @@ class MappingNetwork(nn.Module):
         x = z * (z.square().mean(1, keepdim=True) + 1e-8).rsqrt()  # normalize the 2nd moment
         if self.c_dim > 0:
             assert c is not None and c.shape == (len(z), self.c_dim), f"c must be [N, {self.c_dim}]"
-            y = self.embed(c.to(z.dtype))
+            c = c.to(z.dtype)
+            y = self.embed(c)
             x = torch.cat([x, y * (y.square().mean(1, keepdim=True) + 1e-8).rsqrt()], dim=1)
         for layer in self.layers:
             x = layer(x)
         if self.skip is not None:
-            x = x + self.skip(c.to(z.dtype))
+            x = x + self.skip(c)
         if update_emas:
             self.w_avg.copy_(x.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
         ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)  # [N, num_ws, w_dim]
