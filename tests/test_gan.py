@@ -816,6 +816,22 @@ def test_the_factor_reader_loss():
     assert torch.isfinite(fake.grad).all() and fake.grad.abs().sum() > 0
 
 
+def test_the_factor_reader_loss_measures_the_hues_on_the_circle():
+    from sfvq_lib.gan.train import _CIRCULAR, _reader_loss
+
+    real = _ref(_reading_stub, _flat_images([0.05] * 10))  # every factor read 0.05 (a bin's centre)
+    near_one = _flat_images([0.95] * 10)  # read 0.95: 0.9 away on a line, 0.1 on the circle
+    hues = int(_CIRCULAR.sum())
+    expected = ((len(_CIRCULAR) - hues) * 0.9 + hues * 0.1) / len(_CIRCULAR)
+    assert 0 < hues < len(_CIRCULAR)
+    assert float(_reader_loss(_reading_stub, near_one, None, real)) == pytest.approx(expected, abs=0.01)
+    # an arc across 0 against the same arc turned by 0.1: sorted on a line, 0.85 pairs with 0.15
+    real = _ref(_reading_stub, _flat_images([0.85] * 100 + [0.95] * 100 + [0.05] * 100))
+    turned = _flat_images([0.95, 0.05, 0.15])
+    expected = ((len(_CIRCULAR) - hues) * 0.7 / 3 + hues * 0.1) / len(_CIRCULAR)
+    assert float(_reader_loss(_reading_stub, turned, None, real)) == pytest.approx(expected, abs=0.01)
+
+
 def test_the_factor_reader_loss_by_class_of_the_real_images():
     from sfvq_lib.gan.train import _reader_loss
 
