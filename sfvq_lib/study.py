@@ -230,6 +230,14 @@ def _execute(src: Path, dst: Path, params: dict) -> None:
     os.replace(tmp, dst)
 
 
+def absolute_spec(spec: str) -> str:
+    """``spec`` with its file or folder made absolute (the notebooks run in their own folder)."""
+    kind, _, rest = spec.partition(":")
+    if kind in ("nvidia", "biggan") or (kind == "builtin" and rest.endswith(".pt")):
+        return f"{kind}:{Path(rest).expanduser().resolve()}"
+    return spec
+
+
 def generator_family(spec: str) -> str:
     """``"stylegan"`` (has a W space) or ``"biggan"`` (z only) for a generator spec."""
     from .gan import load_generator
@@ -252,7 +260,7 @@ def run_study(
         if slug == PAPER:
             raise ValueError(f"a generator spec may not be named {PAPER!r}: rename {spec}")
         artifacts = (out / slug / "artifacts").resolve()
-        params = study_parameters(**{**parameters, "gan": spec, "artifacts": str(artifacts)})
+        params = study_parameters(**{**parameters, "gan": absolute_spec(spec), "artifacts": str(artifacts)})
         family = generator_family(spec)
         mine = [ch for ch in chapters if ch.per_gan and family in ch.families]
         runs += [(slug, artifacts, params, ch, mine) for ch in mine]

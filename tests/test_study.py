@@ -45,6 +45,15 @@ def test_slugs():
     assert study.gan_slug("builtin:run/snapshots/shapes-stylegan-002000.pt") == "shapes-stylegan-002000"
 
 
+def test_specs_reach_the_notebooks_with_absolute_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the notebooks run in their own folder: a relative path would miss
+    assert study.absolute_spec("builtin:run/g.pt") == f"builtin:{tmp_path / 'run' / 'g.pt'}"
+    assert study.absolute_spec("nvidia:ffhq.pkl") == f"nvidia:{tmp_path / 'ffhq.pkl'}"
+    assert study.absolute_spec("biggan:models/b128") == f"biggan:{tmp_path / 'models' / 'b128'}"
+    for spec in ("builtin:shapes-stylegan", FAKE, "nvidia:/models/ffhq-1024.pkl"):
+        assert study.absolute_spec(spec) == spec
+
+
 def test_missing_artifact_names_the_chapter(tmp_path):
     with pytest.raises(FileNotFoundError, match="written by chapter 01-latent-sampling"):
         study.load_artifact(tmp_path, "01-latent-sampling", "latents.npy")
