@@ -188,7 +188,12 @@ class TrainConfig:
     # the mapping boosted 10x from 4,097 (mapping_boost): object hue TV 0.36-0.38 at 4,500-5,500 (all
     # classes blue-green), then 0.30 / 0.25 / 0.22 at 6,500 / 7,000 / 7,500 and 0.18-0.20 at
     # 8,000-10,000 (red hues still rare); there Fréchet 3.7-4.4, shape-confident share 0.80-0.85,
-    # agreement 0.81-0.85, x/y TV 0.16-0.21, the rest <= 0.14
+    # agreement 0.81-0.85, x/y TV 0.16-0.21, the rest <= 0.14. With the boost from 2,500 instead and
+    # the reader's hues measured on the circle (`_sorted_w1`), to 15,000 steps: no hue collapse
+    # (object hue TV 0.15-0.29 to 5,500, 0.10-0.19 after), rotation TV 0.06-0.13 from 8,500, but
+    # Fréchet 12-28 at 3,500-8,500 (6-13 after), agreement 0.59-0.79 to 9,000 (0.81-0.85 after),
+    # shape-confident share 0.72-0.83 to 11,500 and 0.82-0.87 after; worst TV 0.16-0.19 at
+    # 9,500-12,500, then x/y TV rose to 0.21-0.25 (13,000-15,000): no snapshot met every target
     class_skip: bool = False
     # class-conditional models: D's minibatch standard deviation is taken over groups of four
     # images of one class (real and generated), so that D sees when G draws one image per class.
