@@ -231,10 +231,15 @@ def _execute(src: Path, dst: Path, params: dict) -> None:
 
 
 def absolute_spec(spec: str) -> str:
-    """``spec`` with its file or folder made absolute (the notebooks run in their own folder)."""
+    """``spec`` with its file or folder made absolute (the notebooks run in their own folder), as
+    the adapter reads it: ``generator_family`` and the notebooks load the same file."""
+    from .gan.adapter import builtin_file
+
     kind, _, rest = spec.partition(":")
-    if kind in ("nvidia", "biggan") or (kind == "builtin" and rest.endswith(".pt")):
-        return f"{kind}:{Path(rest).expanduser().resolve()}"
+    if kind == "builtin" and rest.endswith(".pt"):  # a path (`builtin_file`), not a bundled name
+        return f"builtin:{builtin_file(rest).resolve()}"
+    if kind in ("nvidia", "biggan"):
+        return f"{kind}:{Path(rest).resolve()}"
     return spec
 
 

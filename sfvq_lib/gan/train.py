@@ -211,9 +211,9 @@ class TrainConfig:
     # weight of a factor-reader loss for G (0: none). A small plain CNN (`FactorReader`), trained only
     # to read the factors of real renders (10 bins each, as factor_aux's head; first alone for 2,000
     # steps), reads G's images; G pays, over its images of each class, the 1-D Wasserstein distance
-    # between their expected readings of every factor but the shape (the hues' as circular means, and
-    # on the circle: `_sorted_w1`)
-    # and those of the latest 1,024 real images of that class.
+    # between their expected readings of every factor but the shape and those of the latest 1,024
+    # real images of that class (the hues read as circular means, and compared on the circle:
+    # `_sorted_w1`).
     # Why: D's architecture hardly learns rotation (reading vs true angle, shapes but the disc:
     # r = 0.22 after 1,250 steps of 64 renders as a plain factor classifier, this CNN 0.83 after
     # 1,500; factor_aux's D head on its BigGAN at 4,949 steps: mean entropy 2.15 nats of 2.30 for no
