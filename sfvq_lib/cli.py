@@ -228,6 +228,8 @@ def _cmd_train_gan(args) -> int:
         "mapping_boost",
         "mapping_boost_from",
         "coord_res",
+        "lr_decay",
+        "lr_decay_from",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -584,6 +586,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="STEP",
         help="the step from which --mapping-boost applies (default: 0)",
+    )
+    p.add_argument(
+        "--lr-decay",
+        type=float,
+        default=None,
+        metavar="F",
+        help="from --lr-decay-from on, G's and D's learning rates fall linearly to F times theirs at "
+        "--steps (default: 1, none)",
+    )
+    p.add_argument(
+        "--lr-decay-from",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="the step from which --lr-decay applies (default: 0)",
     )
     p.add_argument(
         "--class-groups",

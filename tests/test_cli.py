@@ -277,6 +277,32 @@ def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch, capsys
     assert "reader_fakes (--reader-fakes) needs reader_shape (--reader-shape)" in bad
 
 
+def test_train_gan_decays_the_learning_rates_late(tmp_path, capsys):
+    from sfvq_lib.gan.train import TrainConfig, _lr_factor
+
+    cfg = TrainConfig(steps=11, lr_decay=0.1, lr_decay_from=1)
+    factors = [_lr_factor(cfg, step) for step in range(12)]
+    assert factors[:2] == [1.0, 1.0] and factors[-1] == pytest.approx(0.1)
+    assert all(a > b for a, b in zip(factors[1:-1], factors[2:], strict=True))
+    assert _lr_factor(TrainConfig(steps=11), 10) == 1.0
+
+    run = tmp_path / "run"
+    argv = ["train-gan", "--model", "biggan", "--steps", "3", "--batch-size", "4", "-q", "--out", str(run)]
+    assert main([*argv, "--lr", "2e-3", "--lr-decay", "0.1", "--lr-decay-from", "1"]) == 0
+    ck = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert (ck["config"]["lr_decay"], ck["config"]["lr_decay_from"]) == (0.1, 1)
+    # the last step (2) halfway from step 1 to the end: 1 - 0.9 / 2 of each rate
+    assert ck["opt_g"]["param_groups"][0]["lr"] == pytest.approx(2e-3 * 0.55)
+    assert ck["opt_d"]["param_groups"][0]["lr"] == pytest.approx(2e-3 * 16 / 17 * 0.55)
+    for bad, say in (
+        (["--lr-decay", "0"], "lr_decay (--lr-decay) must be in (0, 1]"),
+        (["--lr-decay", "1.5"], "lr_decay (--lr-decay) must be in (0, 1]"),
+        (["--lr-decay", "0.5", "--lr-decay-from", "3"], "must be below steps (--steps) 3, got 3"),
+        (["--lr-decay-from", "-2"], "lr_decay_from (--lr-decay-from)"),
+    ):
+        assert say in run_error([*argv[:-1], str(tmp_path / "bad"), *bad], capsys)
+
+
 def test_train_gan_sets_the_mapping_networks_learning_rate(tmp_path, capsys):
     from sfvq_lib.gan import load_generator
     from sfvq_lib.gan.train import _MODELS, TrainConfig

@@ -288,6 +288,12 @@ class TrainConfig:
     # (0.11-0.25); background hue TV 0.05-0.08 at 3,250-4,250 (0.17-0.18) but 0.15-0.24 again from 5,000;
     # no cost in speed (3.05 steps/s)
     coord_res: int = 0
+    # from step ``lr_decay_from`` on, every learning rate of G and D (not the reader's) falls
+    # linearly to ``lr_decay`` times its value at ``steps`` (1: none), so that a late G settles
+    # instead of swinging: the conditional StyleGAN's readings swung from snapshot to snapshot at
+    # the full rate (x/y TV 0.16 -> 0.25 within 2,500 steps, scale 0.12-0.28)
+    lr_decay: float = 1.0
+    lr_decay_from: int = 0
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
     generator_kwargs: dict | None = None
@@ -354,6 +360,14 @@ class TrainConfig:
         if self.mapping_boost_from and self.mapping_boost == 1:
             raise ValueError(
                 "mapping_boost_from (--mapping-boost-from) needs mapping_boost (--mapping-boost) != 1"
+            )
+        check_int(self.lr_decay_from, "lr_decay_from (--lr-decay-from)", minimum=0)
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"lr_decay (--lr-decay) must be in (0, 1] (1: none), got {self.lr_decay}")
+        if self.lr_decay != 1 and self.lr_decay_from >= self.steps:
+            raise ValueError(
+                f"lr_decay_from (--lr-decay-from) must be below steps (--steps) {self.steps}, "
+                f"got {self.lr_decay_from}"
             )
         check_int(self.coord_res, "coord_res (--coord-res)", minimum=0)
         blocks = block_resolutions(self.resolution)
@@ -631,6 +645,15 @@ def _ws_with_mixing(G, z, c, prob, gen) -> torch.Tensor:
     return ws
 
 
+def _lr_factor(cfg: TrainConfig, step: int) -> float:
+    """The learning rates' factor at ``step``: 1 before ``lr_decay_from``, then falling linearly to
+    ``lr_decay`` at ``steps``."""
+    if cfg.lr_decay == 1 or step < cfg.lr_decay_from:
+        return 1.0
+    done = min(1.0, (step - cfg.lr_decay_from) / (cfg.steps - cfg.lr_decay_from))
+    return 1.0 - (1.0 - cfg.lr_decay) * done
+
+
 def _param_groups(model: nn.Module, prefix: str | None) -> list[dict]:
     """The model's parameters as Adam groups, in ``model.parameters()`` order: one group, or (with
     ``prefix``) the runs of parameters whose names do and do not start with it, the former marked
@@ -713,9 +736,8 @@ def train_gan(
     r1_ratio = cfg.r1_every / (cfg.r1_every + 1)  # lazy regularisation: adjust Adam for D
     g_groups = _param_groups(G, "mapping." if cfg.mapping_boost != 1 else None)
     opt_g = torch.optim.Adam(g_groups, lr=cfg.lr, betas=(0.0, 0.99), eps=1e-8)
-    opt_d = torch.optim.Adam(
-        D.parameters(), lr=(cfg.d_lr or cfg.lr) * r1_ratio, betas=(0.0, 0.99**r1_ratio), eps=1e-8
-    )
+    d_lr = (cfg.d_lr or cfg.lr) * r1_ratio
+    opt_d = torch.optim.Adam(D.parameters(), lr=d_lr, betas=(0.0, 0.99**r1_ratio), eps=1e-8)
     step, wall, log, reader_ready, judge_ready = 0, 0.0, [], False, False
     reference = ref_classes = None  # the latest real images' readings and classes, for the reader
     if ckpt_path.exists():
@@ -861,10 +883,13 @@ def train_gan(
             if cfg.warp_spread:
                 angle = _image_warp_angle(G, z, c_fake, ws)
                 loss_g = loss_g + _WARP_SPREAD_WEIGHT * _warp_spread_loss(angle, c_fake, cfg.warp_spread)
-            if len(g_groups) > 1:  # the mapping's group: boosted from mapping_boost_from on
-                boost = cfg.mapping_boost if step >= cfg.mapping_boost_from else 1.0
-                for group in opt_g.param_groups:
-                    group["lr"] = cfg.lr * (boost if group.get("mapping") else 1.0)
+            # the mapping's group (if any) boosted from mapping_boost_from on; all decayed late
+            decay = _lr_factor(cfg, step)
+            boost = cfg.mapping_boost if step >= cfg.mapping_boost_from else 1.0
+            for group in opt_g.param_groups:
+                group["lr"] = cfg.lr * decay * (boost if group.get("mapping") else 1.0)
+            for group in opt_d.param_groups:
+                group["lr"] = d_lr * decay
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
