@@ -313,6 +313,9 @@ def _cmd_probe_eval(args) -> int:
             f"{g.name}: Fréchet {result['frechet']:.4g} (real floor {result['frechet_real_floor']:.4g}), "
             f"confident shapes {result['shape_confident_share']:.1%}"
         )
+        if "shape_confident_by_class" in result:
+            by_class = ", ".join(f"{k} {v:.1%}" for k, v in result["shape_confident_by_class"].items())
+            print(f"  confident, by the class asked for: {by_class}")
         for k, v in result["tv"].items():
             print(f"  TV {k:9s} {v:.3f}")
     return 0

@@ -11,7 +11,8 @@ rotation and position. `evaluate_generator` measures a GAN with it:
   and on real images (histograms over the factor's range);
 - for a class-conditional GAN of our shapes (a BigGAN whose classes are the shapes),
   asked for as many images of every class: ``class_agreement``, the share whose
-  shape the probe reads as the class asked for.
+  shape the probe reads as the class asked for, and ``shape_confident_by_class``, the
+  confident share among the images asked for each class.
 """
 
 from __future__ import annotations
@@ -254,6 +255,10 @@ def evaluate_generator(
     extra = {}
     if shapes_as_classes:  # how often the probe sees the shape the generator was asked for
         extra["class_agreement"] = float((fake["shape_prob"].argmax(1) == classes).mean())
+        sure = fake["shape_prob"].max(1) >= 0.9
+        extra["shape_confident_by_class"] = {
+            name: float(sure[classes == k].mean()) for k, name in enumerate(SHAPES) if (classes == k).any()
+        }
     return {
         "frechet": frechet_distance(fake["features"], real["features"]),
         "frechet_real_floor": frechet_distance(real2["features"], real["features"]),

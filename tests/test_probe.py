@@ -120,6 +120,10 @@ def test_targets_and_class_agreement_of_a_biggan(tiny_probe):
     g = BigGANAdapter(BigGAN(z_dim=16, embed_dim=8), class_names=SHAPES)
     res = evaluate_generator(g, tiny_probe, n=32)
     assert 0 <= res["class_agreement"] <= 1
+    # the confident share of each class asked for (8 images each) averages to the whole share
+    by_class = res["shape_confident_by_class"]
+    assert list(by_class) == list(SHAPES) and all(v * 8 == int(v * 8) for v in by_class.values())
+    assert np.mean(list(by_class.values())) == pytest.approx(res["shape_confident_share"])
     met = meets_targets(res)
     assert set(met) == {"shape_confident_share", "tv", "probe_accuracy.shape"}
     assert met["tv"] == all(v <= 0.15 for v in res["tv"].values())
@@ -141,6 +145,7 @@ def test_a_stylegan_conditional_on_the_shapes_is_asked_for_each_class_in_turn(ti
     # other class names: classes drawn at random, nothing to agree with
     asked.clear()
     res = evaluate_generator(StyleGANAdapter(G, class_names="abcd"), tiny_probe, n=32)
+    assert "shape_confident_by_class" not in res
     assert "class_agreement" not in res and not torch.equal(torch.cat(asked), torch.arange(32) % 4)
 
 
