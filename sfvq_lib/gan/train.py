@@ -286,7 +286,10 @@ class TrainConfig:
     # otherwise, from scratch, to 6,823 steps) no gain: shape-confident share 0.73-0.87 at 3,000-6,750
     # steps (0.82-0.88 without), class agreement 0.59-0.78 (0.63-0.72), object hue and scale TV 0.17-0.33
     # (0.11-0.25); background hue TV 0.05-0.08 at 3,250-4,250 (0.17-0.18) but 0.15-0.24 again from 5,000;
-    # no cost in speed (3.05 steps/s)
+    # no cost in speed (3.05 steps/s). In class_skip's last recipe (boost from 2,500, circular hue W1;
+    # from scratch, to 4,779 steps, against the same run without it): Fréchet 3.9-5.6 at 4,000-4,750
+    # (10-28), class agreement 0.76-0.81 (0.61-0.65), shape-confident share 0.77-0.81 (0.74-0.76), but
+    # discs still 0.51-0.62 (0.54-0.57) and object hue TV 0.26-0.29 (0.22-0.23); untried further
     coord_res: int = 0
     # from step ``lr_decay_from`` on, every learning rate of G and D (not the reader's) falls
     # linearly to ``lr_decay`` times its value at ``steps`` (1: none), so that a late G settles
