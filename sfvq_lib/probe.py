@@ -252,17 +252,17 @@ def evaluate_generator(
     fake = read_factors(probe, np.clip(fake_images, -1, 1))
     real = read_factors(probe, ds.sample(n, seed=[seed, 1])[0])
     real2 = read_factors(probe, ds.sample(n, seed=[seed, 2])[0])
+    sure = fake["shape_prob"].max(1) >= 0.9  # the images whose shape the probe names confidently
     extra = {}
     if shapes_as_classes:  # how often the probe sees the shape the generator was asked for
         extra["class_agreement"] = float((fake["shape_prob"].argmax(1) == classes).mean())
-        sure = fake["shape_prob"].max(1) >= 0.9
         extra["shape_confident_by_class"] = {
             name: float(sure[classes == k].mean()) for k, name in enumerate(SHAPES) if (classes == k).any()
         }
     return {
         "frechet": frechet_distance(fake["features"], real["features"]),
         "frechet_real_floor": frechet_distance(real2["features"], real["features"]),
-        "shape_confident_share": float((fake["shape_prob"].max(1) >= 0.9).mean()),
+        "shape_confident_share": float(sure.mean()),
         "tv": {
             f.name: float(0.5 * np.abs(_histogram(fake[f.name], f) - _histogram(real[f.name], f)).sum())
             for f in FACTORS
