@@ -152,16 +152,14 @@ def _hash_files(h, folder: Path) -> None:
 
 def _generator_files(spec: str) -> list[Path]:
     """The files a generator spec is read from (a retrained GAN must re-run its chapters)."""
-    from .gan.adapter import builtin_file
+    from .gan.adapter import spec_source
 
-    kind, _, rest = spec.partition(":")
-    if kind == "builtin":
-        return [builtin_file(rest)]
-    if kind == "nvidia":
-        return [Path(rest)]
-    if kind == "biggan":
-        return [Path(rest) / "config.json", Path(rest) / "pytorch_model.bin"]
-    return []  # python: specs are code; their module is the user's to version
+    source = spec_source(spec)
+    if source is None:  # python: specs are code; their module is the user's to version
+        return []
+    if spec.startswith("biggan:"):
+        return [source / "config.json", source / "pytorch_model.bin"]
+    return [source]
 
 
 def inputs_digest(spec: str) -> str:
@@ -233,13 +231,11 @@ def _execute(src: Path, dst: Path, params: dict) -> None:
 def absolute_spec(spec: str) -> str:
     """``spec`` with its file or folder made absolute (the notebooks run in their own folder), as
     the adapter reads it: ``generator_family`` and the notebooks load the same file."""
-    from .gan.adapter import builtin_file
+    from .gan.adapter import parse_spec, spec_source
 
-    kind, _, rest = spec.partition(":")
-    if kind == "builtin" and rest.endswith(".pt"):  # a path (`builtin_file`), not a bundled name
-        return f"builtin:{builtin_file(rest).resolve()}"
-    if kind in ("nvidia", "biggan"):
-        return f"{kind}:{Path(rest).resolve()}"
+    kind, rest = parse_spec(spec)
+    if kind in ("nvidia", "biggan") or (kind == "builtin" and rest.endswith(".pt")):  # a path, not a name
+        return f"{kind}:{spec_source(spec).resolve()}"
     return spec
 
 

@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,6 +139,19 @@ def test_builtin_file_roundtrip(tmp_path, monkeypatch):
 def test_bad_specs(spec, match):
     with pytest.raises(ValueError, match=match):
         load_generator(spec)
+
+
+def test_spec_source_names_what_a_spec_reads(monkeypatch, tmp_path):
+    from sfvq_lib.gan.adapter import BUILTIN_DIR, spec_source
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert spec_source("builtin:shapes-biggan") == BUILTIN_DIR / "shapes-biggan.pt"
+    assert spec_source("builtin:~/run/g.pt") == tmp_path / "run" / "g.pt"
+    assert spec_source("nvidia:~/ffhq.pkl") == tmp_path / "ffhq.pkl"
+    assert spec_source("biggan:/models/b128") == Path("/models/b128")
+    assert spec_source("python:tests.fake_nvidia:make") is None
+    with pytest.raises(ValueError, match="unknown GAN spec"):
+        spec_source("magic:thing")
 
 
 def test_nvidia_pickle_needs_nvidia_modules(tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -52,6 +53,10 @@ def test_specs_reach_the_notebooks_with_absolute_paths(tmp_path, monkeypatch):
     assert study.absolute_spec("biggan:models/b128") == f"biggan:{tmp_path / 'models' / 'b128'}"
     for spec in ("builtin:shapes-stylegan", FAKE, "nvidia:/models/ffhq-1024.pkl"):
         assert study.absolute_spec(spec) == spec
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # ~ is the user's folder, for every kind
+    assert study.absolute_spec("nvidia:~/ffhq.pkl") == f"nvidia:{tmp_path / 'home' / 'ffhq.pkl'}"
+    with pytest.raises(ValueError, match="unknown GAN spec 'magic:thing'"):
+        study.absolute_spec("magic:thing")
 
 
 def test_missing_artifact_names_the_chapter(tmp_path):
@@ -150,6 +155,9 @@ def test_a_retrained_generator_reruns_its_chapters(tmp_path):
     nb = study.BOOK_DIR / "01-latent-sampling.ipynb"
     key = study._cache_key(nb, params, [])
     assert study._generator_files("builtin:shapes-stylegan") == [adapter.BUILTIN_DIR / "shapes-stylegan.pt"]
+    b128 = Path("/models/b128")
+    assert study._generator_files(f"biggan:{b128}") == [b128 / "config.json", b128 / "pytorch_model.bin"]
+    assert study._generator_files(FAKE) == []  # code, not a file
     weights = tmp_path / "g.pkl"
     weights.write_bytes(b"one")
     a = study._cache_key(nb, {**params, "gan": f"nvidia:{weights}"}, [])

@@ -41,6 +41,7 @@ __all__ = ["BUILTIN_DIR", "GeneratorAdapter", "StyleGANAdapter", "load_generator
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "data" / "gans"
 _KIND = "sfvq_lib.gan"
 _FORMAT_VERSION = 1
+_SPEC_KINDS = ("builtin", "nvidia", "biggan", "python")
 _SPEC_HELP = "use builtin:NAME, builtin:PATH.pt, nvidia:PATH.pkl, biggan:DIR or python:MODULE:CALLABLE"
 
 
@@ -259,11 +260,29 @@ def read_card(spec: str) -> dict:
     """The training facts stored in a builtin GAN's weights file (empty for others)."""
     import json
 
-    if not spec.startswith("builtin:"):
+    kind, rest = parse_spec(spec)
+    if kind != "builtin":
         return {"name": spec}
-    obj = load_checked(_builtin_path(spec.partition(":")[2]), _KIND, _FORMAT_VERSION)
+    obj = load_checked(_builtin_path(rest), _KIND, _FORMAT_VERSION)
     card = obj.get("extra", {}).get("card")
     return json.loads(card) if card else {"name": spec}
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """``(kind, rest)`` of a generator spec ``KIND:REST``; a clear error for an unknown kind."""
+    kind, sep, rest = spec.partition(":") if isinstance(spec, str) else ("", "", "")
+    if not sep or kind not in _SPEC_KINDS:
+        raise ValueError(f"unknown GAN spec {spec!r}: {_SPEC_HELP}")
+    return kind, rest
+
+
+def spec_source(spec: str) -> Path | None:
+    """The file (``builtin``, ``nvidia``) or folder (``biggan``) a spec's generator is read
+    from; None for a ``python:`` spec, which is code."""
+    kind, rest = parse_spec(spec)
+    if kind == "builtin":
+        return builtin_file(rest)
+    return None if kind == "python" else Path(rest).expanduser()
 
 
 def builtin_file(rest: str) -> Path:
@@ -355,9 +374,7 @@ def load_generator(spec: str, device="cpu", nvidia_repo=None, batch_size: int = 
     """
     from .biggan_adapter import BigGANAdapter, load_biggan_dir
 
-    if not isinstance(spec, str) or ":" not in spec:
-        raise ValueError(f"unknown GAN spec {spec!r}: {_SPEC_HELP}")
-    kind, _, rest = spec.partition(":")
+    kind, rest = parse_spec(spec)
     if kind == "builtin":
         G, arch, extra = _load_builtin_file(_builtin_path(rest))
         adapter = BigGANAdapter if arch == "biggan" else StyleGANAdapter
@@ -365,13 +382,13 @@ def load_generator(spec: str, device="cpu", nvidia_repo=None, batch_size: int = 
             G, name=spec, device=device, batch_size=batch_size, class_names=extra.get("class_names")
         )
     elif kind == "biggan":
-        return BigGANAdapter(load_biggan_dir(Path(rest)), name=spec, device=device, batch_size=batch_size)
+        return BigGANAdapter(
+            load_biggan_dir(spec_source(spec)), name=spec, device=device, batch_size=batch_size
+        )
     elif kind == "nvidia":
-        G = _load_nvidia(Path(rest), nvidia_repo)
-    elif kind == "python":
+        G = _load_nvidia(spec_source(spec), nvidia_repo)
+    else:  # python
         G = _load_python(rest)
         if not hasattr(G, "mapping") and hasattr(G, "embeddings"):  # BigGAN-shaped
             return BigGANAdapter(G, name=spec, device=device, batch_size=batch_size)
-    else:
-        raise ValueError(f"unknown GAN spec {spec!r}: {_SPEC_HELP}")
     return StyleGANAdapter(G, name=spec, device=device, batch_size=batch_size)
