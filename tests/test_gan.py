@@ -494,7 +494,10 @@ def test_coordinate_channels_reach_the_convolutions_of_the_blocks_named(model):
         assert torch.allclose(run(coord), run(plain), atol=1e-5)
         blocks(coord)[-1].conv1.weight[:, -2:] = 1.0  # now the pixel's position counts
         assert (run(coord) - run(plain)).abs().mean() > 0.01
-    with pytest.raises(AssertionError, match="coord_res must be 0 or one of"):
+    with pytest.raises(
+        ValueError,
+        match=r"coord_res must be 0 or one of the generator's block resolutions \[8, 16\], got 12",
+    ):
         _small_generator(model, coord_res=12)
 
 

@@ -396,10 +396,13 @@ def block_resolutions(img_resolution: int) -> list[int]:
     return [2**i for i in range(3, int(img_resolution).bit_length())]
 
 
-def check_coord_res(coord_res: int, img_resolution: int) -> None:
-    """The generators' own check of ``coord_res``: 0, or one of their block resolutions."""
+def check_coord_res(coord_res: int, img_resolution: int, name: str = "coord_res") -> None:
+    """CoordConv's lowest resolution: 0 (none), or one of the generators' block resolutions."""
     allowed = block_resolutions(img_resolution)
-    assert coord_res == 0 or coord_res in allowed, f"coord_res must be 0 or one of {allowed}, got {coord_res}"
+    if coord_res != 0 and coord_res not in allowed:
+        raise ValueError(
+            f"{name} must be 0 or one of the generator's block resolutions {allowed}, got {coord_res!r}"
+        )
 
 
 def check_warp_res(warp_res, img_resolution: int, name: str = "warp_res") -> None:

@@ -47,7 +47,7 @@ from .augment import check_policy, diff_augment
 from .biggan import BigGAN
 from .biggan_adapter import BigGANAdapter
 from .stylegan import MBSTD_GROUP as _GROUP
-from .stylegan import Discriminator, Generator, block_resolutions, check_warp_res
+from .stylegan import Discriminator, Generator, check_coord_res, check_warp_res
 
 __all__ = ["TrainConfig", "train_gan"]
 
@@ -378,13 +378,7 @@ class TrainConfig:
                 f"lr_decay_from (--lr-decay-from) must be below steps (--steps) {self.steps}, "
                 f"got {self.lr_decay_from}"
             )
-        check_int(self.coord_res, "coord_res (--coord-res)", minimum=0)
-        blocks = block_resolutions(self.resolution)
-        if self.coord_res and self.coord_res not in blocks:
-            raise ValueError(
-                f"coord_res (--coord-res) must be 0 or one of the generator's block resolutions "
-                f"{blocks}, got {self.coord_res}"
-            )
+        check_coord_res(self.coord_res, self.resolution, "coord_res (--coord-res)")
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
                 "d_warmup (--d-warmup) trains D's shape head: it needs shape_aux (--shape-aux) > 0"
