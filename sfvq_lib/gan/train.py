@@ -289,7 +289,12 @@ class TrainConfig:
     # no cost in speed (3.05 steps/s). In class_skip's last recipe (boost from 2,500, circular hue W1;
     # from scratch, to 4,779 steps, against the same run without it): Fréchet 3.9-5.6 at 4,000-4,750
     # (10-28), class agreement 0.76-0.81 (0.61-0.65), shape-confident share 0.77-0.81 (0.74-0.76), but
-    # discs still 0.51-0.62 (0.54-0.57) and object hue TV 0.26-0.29 (0.22-0.23); untried further
+    # discs still 0.51-0.62 (0.54-0.57) and object hue TV 0.26-0.29 (0.22-0.23). That recipe with 16 run
+    # again from scratch, to 13,500 steps (1,000 images a reading): Fréchet 2.9-5.1 at 5,000-9,500 and
+    # 5.4-7.0 after, every TV <= 0.15 at 4,000-5,500 (conf 0.74-0.78), conf 0.79-0.86 from 6,000 on (the
+    # last lr_decay run 0.80-0.87); from 5,000 on discs 0.58-0.76, squares 0.63-0.74 (triangles
+    # 0.97-1.00, hearts 0.83-0.98); from 9,000 on background hue TV 0.19-0.27, object hue 0.15-0.22, y
+    # 0.13-0.20: no snapshot met both targets
     coord_res: int = 0
     # from step ``lr_decay_from`` on, every learning rate of G and D (not the reader's) falls
     # linearly to ``lr_decay`` times its value at ``steps`` (1: none), so that a late G settles
