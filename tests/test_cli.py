@@ -252,6 +252,10 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
         error = run_error([*argv[:-2], *bad, *other], capsys)
         assert "coord_res (--coord-res) must be 0 or one of the generator's block" in error
         assert "resolutions [8, 16, 32], got" in error
+    from sfvq_lib.gan.train import TrainConfig
+
+    with pytest.raises(TypeError, match=r"coord_res \(--coord-res\) must be an integer, got 16.0"):
+        TrainConfig(coord_res=16.0)
 
 
 def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch, capsys):

@@ -383,6 +383,7 @@ class TrainConfig:
                 f"lr_decay_from (--lr-decay-from) must be below steps (--steps) {self.steps}, "
                 f"got {self.lr_decay_from}"
             )
+        check_int(self.coord_res, "coord_res (--coord-res)", minimum=0)
         check_coord_res(self.coord_res, self.resolution, "coord_res (--coord-res)")
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
