@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 
+import torch
 import torch.nn.functional as F
 
 from sfvq_lib.gan import Generator, StyleGANAdapter, load_generator
@@ -21,7 +22,10 @@ from sfvq_lib.gan import stylegan as stylegan_module
 TARGET = 500.0
 
 
-def grouped_modulated_conv2d(x, weight, styles, demodulate=True):
+def grouped_modulated_conv2d(x, weight, styles, demodulate=True, fixed=None, fixed_style=1.0):
+    if fixed is not None:  # as extra input channels of every sample
+        x = torch.cat([x, fixed.expand(len(x), -1, -1, -1)], dim=1)
+        styles = torch.cat([styles, styles.new_full((len(x), fixed.shape[1]), fixed_style)], dim=1)
     n, i, h, w = x.shape
     o, _, k, _ = weight.shape
     wgt = weight.unsqueeze(0) * styles.reshape(n, 1, i, 1, 1)

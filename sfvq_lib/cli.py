@@ -228,6 +228,7 @@ def _cmd_train_gan(args) -> int:
         "mapping_boost",
         "mapping_boost_from",
         "coord_res",
+        "rgb_kernel",
         "lr_decay",
         "lr_decay_from",
     )
@@ -492,6 +493,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="R",
         help="G's blocks from resolution R on also read each pixel's coordinates (CoordConv; default: none)",
+    )
+    p.add_argument(
+        "--rgb-kernel",
+        type=int,
+        default=None,
+        choices=(1, 3),
+        help="the StyleGAN's RGB output's kernel size (default: 1, NVIDIA's)",
     )
     p.add_argument(
         "--warp-angle-init",

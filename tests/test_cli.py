@@ -252,10 +252,21 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
         error = run_error([*argv[:-2], *bad, *other], capsys)
         assert "coord_res (--coord-res) must be 0 or one of the generator's block" in error
         assert "resolutions [8, 16, 32], got" in error
+    rgb3 = tmp_path / "rgb3"
+    assert main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(rgb3), "--rgb-kernel", "3"]) == 0
+    ck = torch.load(rgb3 / "checkpoint.pt", weights_only=True)
+    assert ck["config"]["rgb_kernel"] == 3 and ck["G_ema"]["synthesis.blocks.3.torgb.weight"].shape[-2:] == (
+        3,
+        3,
+    )
+    error = run_error([*argv[:-2], "--model", "biggan", "--rgb-kernel", "3", *other], capsys)
+    assert "rgb_kernel (--rgb-kernel) is the StyleGAN's and must be 1 or 3, got 3 with model biggan" in error
     from sfvq_lib.gan.train import TrainConfig
 
     with pytest.raises(TypeError, match=r"coord_res \(--coord-res\) must be an integer, got 16.0"):
         TrainConfig(coord_res=16.0)
+    with pytest.raises(ValueError, match=r"rgb_kernel \(--rgb-kernel\) is the StyleGAN's and must be 1 or 3"):
+        TrainConfig(rgb_kernel=5)
 
 
 def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch, capsys):

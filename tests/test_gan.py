@@ -501,6 +501,44 @@ def test_coordinate_channels_reach_the_convolutions_of_the_blocks_named(model):
         _small_generator(model, coord_res=12)
 
 
+@pytest.mark.parametrize("demodulate", [True, False])
+def test_fixed_inputs_of_a_modulated_convolution_are_channels_appended_to_every_sample(demodulate):
+    from sfvq_lib.gan.stylegan import modulated_conv2d, with_coords
+
+    torch.manual_seed(0)
+    x, weight, styles = torch.randn(5, 6, 8, 8), torch.randn(4, 8, 3, 3), torch.randn(5, 6)
+    fixed = with_coords(x[:1, :0])
+    appended = modulated_conv2d(
+        with_coords(x), weight, torch.cat([styles, torch.full((5, 2), 0.3)], 1), demodulate=demodulate
+    )
+    out = modulated_conv2d(x, weight, styles, demodulate=demodulate, fixed=fixed, fixed_style=0.3)
+    assert torch.allclose(out, appended, atol=1e-5)
+    other = modulated_conv2d(x, weight, styles, demodulate=demodulate, fixed=fixed, fixed_style=0.6)
+    assert (other - appended).abs().mean() > 0.01
+
+
+def test_a_3x3_rgb_output_starts_from_the_1x1_one_and_reads_the_neighbours():
+    plain, wide = _small_generator("stylegan"), _small_generator("stylegan", rgb_kernel=3)
+    torgb = wide.synthesis.blocks[-1].torgb
+    assert torgb.weight.shape == (3, 64, 3, 3)
+    state = plain.state_dict()
+    for i, (a, b) in enumerate(zip(plain.synthesis.blocks, wide.synthesis.blocks, strict=True)):
+        key = f"synthesis.blocks.{i}.torgb.weight"  # the 1x1 kernel at the centre, rescaled: the same
+        centre = torch.zeros_like(b.torgb.weight)
+        centre[:, :, 1, 1] = state[key][:, :, 0, 0] * a.torgb.weight_gain
+        state[key] = centre / b.torgb.weight_gain
+    wide.load_state_dict(state)
+    z = torch.randn(3, 16)
+    with torch.no_grad():
+        assert torch.allclose(
+            wide(z, None, noise_mode="const"), plain(z, None, noise_mode="const"), atol=1e-5
+        )
+        torgb.weight[:, :, 0, 0] = 1.0  # now a pixel's upper-left neighbour counts
+        assert (wide(z, None, noise_mode="const") - plain(z, None, noise_mode="const")).abs().mean() > 0.01
+    with pytest.raises(ValueError, match="rgb_kernel must be 1 or 3, got 2"):
+        _small_generator("stylegan", rgb_kernel=2)
+
+
 def test_a_uniform_warp_spreads_its_parameters_uniformly_over_z():
     from sfvq_lib.gan.stylegan import UniformWarp, warp_predictor
 

@@ -163,21 +163,37 @@ class MappingNetwork(nn.Module):
         return ws
 
 
-def modulated_conv2d(x: Tensor, weight: Tensor, styles: Tensor, demodulate: bool = True) -> Tensor:
+def modulated_conv2d(
+    x: Tensor,
+    weight: Tensor,
+    styles: Tensor,
+    demodulate: bool = True,
+    fixed: Tensor | None = None,
+    fixed_style: float = 1.0,
+) -> Tensor:
     """StyleGAN2's modulated convolution.
 
     Computed by scaling the input channels, one shared convolution and scaling the
     output channels (StyleGAN2's non-fused form): the same result as convolving
     each sample with its own modulated weights, and far faster on a CPU.
 
-    x: [N, I, H, W]; weight: [O, I, k, k]; styles: [N, I] → [N, O, H, W].
+    x: [N, I, H, W]; weight: [O, I + J, k, k]; styles: [N, I] → [N, O, H, W]. ``fixed``
+    [1, J, H, W] (J = 0 without): input channels that are the same for every sample, all
+    with the style ``fixed_style`` (the coordinates of `with_coords`); the same result as
+    appending them to every sample's ``x``, without copying ``x``.
     """
     k = weight.shape[-1]
-    out = F.conv2d(x * styles[:, :, None, None], weight, padding=k // 2)  # [N, O, H, W]
+    i = styles.shape[1]
+    out = F.conv2d(x * styles[:, :, None, None], weight[:, :i], padding=k // 2)  # [N, O, H, W]
+    if fixed is not None:
+        out = out + F.conv2d(fixed * fixed_style, weight[:, i:], padding=k // 2)  # [1, O, H, W]
     if demodulate:
         # |modulated weight|² per sample and output channel: Σ_i s_i² Σ_kk w_oikk²
-        dcoefs = (styles.square() @ weight.square().sum(dim=[2, 3]).T + 1e-8).rsqrt()  # [N, O]
-        out = out * dcoefs[:, :, None, None]
+        square = weight.square().sum(dim=[2, 3])  # [O, I + J]
+        total = styles.square() @ square[:, :i].T
+        if fixed is not None:
+            total = total + fixed_style**2 * square[:, i:].sum(1)
+        out = out * (total + 1e-8).rsqrt()[:, :, None, None]
     return out
 
 
@@ -220,10 +236,8 @@ class SynthesisLayer(nn.Module):
         if self.up:
             x = _upsample2x(x)
         styles = self.affine(w) * self.weight_gain
-        if self.coords:
-            x = with_coords(x)
-            styles = torch.cat([styles, styles.new_full((len(styles), 2), self.weight_gain)], dim=1)
-        x = modulated_conv2d(x, self.weight, styles)
+        fixed = with_coords(x[:1, :0]) if self.coords else None  # [1, 2, H, W]: the coordinates alone
+        x = modulated_conv2d(x, self.weight, styles, fixed=fixed, fixed_style=self.weight_gain)
         if not self.use_noise:
             pass
         elif noise_mode == "random":
@@ -237,13 +251,14 @@ class SynthesisLayer(nn.Module):
 
 
 class ToRGB(nn.Module):
-    """Style-modulated 1×1 convolution to RGB, without demodulation."""
+    """Style-modulated 1×1 convolution to RGB (``kernel_size`` 1 as NVIDIA's, or 3), without
+    demodulation."""
 
-    def __init__(self, in_channels, img_channels, w_dim):
+    def __init__(self, in_channels, img_channels, w_dim, kernel_size=1):
         super().__init__()
         self.affine = FullyConnected(w_dim, in_channels, bias_init=1.0)
-        self.weight = nn.Parameter(torch.randn(img_channels, in_channels, 1, 1))
-        self.weight_gain = 1.0 / math.sqrt(in_channels)
+        self.weight = nn.Parameter(torch.randn(img_channels, in_channels, kernel_size, kernel_size))
+        self.weight_gain = 1.0 / math.sqrt(in_channels * kernel_size**2)
         self.bias = nn.Parameter(torch.zeros(img_channels))
 
     def forward(self, x: Tensor, w: Tensor) -> Tensor:
@@ -271,6 +286,7 @@ class SynthesisBlock(nn.Module):
         architecture="skip",
         warp=False,
         coords=False,
+        rgb_kernel=1,
     ):
         super().__init__()
         self.resolution = resolution
@@ -299,7 +315,8 @@ class SynthesisBlock(nn.Module):
             pixel_norm=pixel_norm,
             coords=coords,
         )
-        self.torgb = ToRGB(out_channels, img_channels, w_dim) if is_last or architecture == "skip" else None
+        rgb = is_last or architecture == "skip"
+        self.torgb = ToRGB(out_channels, img_channels, w_dim, rgb_kernel) if rgb else None
         self.num_conv = 1 if self.conv0 is None else 2
         self.num_torgb = 0 if self.torgb is None else 1
 
@@ -342,8 +359,13 @@ class SynthesisNetwork(nn.Module):
         # the blocks from this resolution on also read each pixel's coordinates in both their
         # convolutions (CoordConv, Liu et al. 2018, as the BigGAN's ``coord_res``); 0: none
         coord_res: int = 0,
+        # the RGB outputs' kernel size: 1 (NVIDIA's) or 3, so that the last layer also reads each
+        # pixel's neighbours when it draws an outline
+        rgb_kernel: int = 1,
     ):
         super().__init__()
+        if rgb_kernel not in (1, 3):
+            raise ValueError(f"rgb_kernel must be 1 or 3, got {rgb_kernel!r}")
         if architecture not in ("skip", "orig"):
             raise ValueError(f"architecture must be 'skip' or 'orig', got {architecture!r}")
         log2 = int(np.log2(img_resolution))
@@ -371,6 +393,7 @@ class SynthesisNetwork(nn.Module):
                 architecture=architecture,
                 warp=res == warp_res,
                 coords=bool(coord_res) and res >= coord_res,
+                rgb_kernel=rgb_kernel,
             )
             self.blocks.append(block)
             self.num_ws += block.num_conv

@@ -296,6 +296,10 @@ class TrainConfig:
     # 0.97-1.00, hearts 0.83-0.98); from 9,000 on background hue TV 0.19-0.27, object hue 0.15-0.22, y
     # 0.13-0.20: no snapshot met both targets
     coord_res: int = 0
+    # the StyleGAN's RGB output reads a 3x3 neighbourhood (`SynthesisNetwork`'s ``rgb_kernel``; 1:
+    # NVIDIA's 1x1). Why: with every earlier change the probe still doubted the StyleGAN's squares and
+    # discs (their outlines), and its last layer saw one pixel at a time where the BigGAN's sees 3x3
+    rgb_kernel: int = 1
     # from step ``lr_decay_from`` on, every learning rate of G and D (not the reader's) falls
     # linearly to ``lr_decay`` times its value at ``steps`` (1: none), so that a late G settles
     # instead of swinging: the conditional StyleGAN's readings swung from snapshot to snapshot at
@@ -385,6 +389,11 @@ class TrainConfig:
             )
         check_int(self.coord_res, "coord_res (--coord-res)", minimum=0)
         check_coord_res(self.coord_res, self.resolution, "coord_res (--coord-res)")
+        if self.rgb_kernel not in (1, 3) or (self.rgb_kernel != 1 and self.model != "stylegan"):
+            raise ValueError(
+                f"rgb_kernel (--rgb-kernel) is the StyleGAN's and must be 1 or 3, got {self.rgb_kernel!r} "
+                f"with model {self.model}"
+            )
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
                 "d_warmup (--d-warmup) trains D's shape head: it needs shape_aux (--shape-aux) > 0"
@@ -408,6 +417,8 @@ class TrainConfig:
         kwargs = copy.deepcopy(self.generator_kwargs)
         if self.class_skip:
             kwargs.setdefault("mapping_kwargs", {})["class_skip"] = True
+        if self.rgb_kernel != 1:
+            kwargs.setdefault("synthesis_kwargs", {})["rgb_kernel"] = self.rgb_kernel
         if self.warp_res or self.warp_image or self.coord_res:
             # arguments of the StyleGAN's synthesis network, or the BigGAN's
             target = kwargs.setdefault("synthesis_kwargs", {}) if self.model == "stylegan" else kwargs
