@@ -251,8 +251,7 @@ class SynthesisLayer(nn.Module):
 
 
 class ToRGB(nn.Module):
-    """Style-modulated 1×1 convolution to RGB (``kernel_size`` 1 as NVIDIA's, or 3), without
-    demodulation."""
+    """Style-modulated convolution to RGB (``kernel_size`` 1, NVIDIA's, or 3), without demodulation."""
 
     def __init__(self, in_channels, img_channels, w_dim, kernel_size=1):
         super().__init__()

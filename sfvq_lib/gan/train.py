@@ -298,7 +298,15 @@ class TrainConfig:
     coord_res: int = 0
     # the StyleGAN's RGB output reads a 3x3 neighbourhood (`SynthesisNetwork`'s ``rgb_kernel``; 1:
     # NVIDIA's 1x1). Why: with every earlier change the probe still doubted the StyleGAN's squares and
-    # discs (their outlines), and its last layer saw one pixel at a time where the BigGAN's sees 3x3
+    # discs (their outlines), and its last layer saw one pixel at a time where the BigGAN's sees 3x3.
+    # Measured (3, in coord_res's last run otherwise, from scratch, to 8,574 steps at 1.2-1.7 steps/s;
+    # 1,000 images a reading, against that run at the same steps): squares 0.73-0.89 from 2,000 on
+    # (0.62-0.75), discs 0.56-0.68 (0.53-0.68), hearts 0.73-0.90 (0.72-0.95); shape-confident share
+    # 0.76-0.82 at 3,500-8,500 (0.74-0.83); Fréchet 3.5-6.8 from 3,500 but 10.5 at 5,000 (2.9-23);
+    # worst TV 0.16-0.21 from 4,000 on (x 0.15-0.21 from 4,500 on), never every TV <= 0.15 (it was
+    # at 4,000-5,500): squares gained, discs did not, no snapshot met a target. Redrawn in two flat
+    # colours (2-means per image), step 6,500's images read no surer (0.805 -> 0.800): the outlines,
+    # not the shading, hold the probe back
     rgb_kernel: int = 1
     # from step ``lr_decay_from`` on, every learning rate of G and D (not the reader's) falls
     # linearly to ``lr_decay`` times its value at ``steps`` (1: none), so that a late G settles
