@@ -498,8 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--rgb-kernel",
         type=int,
         default=None,
-        choices=(1, 3),
-        help="the StyleGAN's RGB output's kernel size (default: 1, NVIDIA's)",
+        metavar="K",
+        help="the StyleGAN's RGB output's kernel size, 1 or 3 (default: 1, NVIDIA's)",
     )
     p.add_argument(
         "--warp-angle-init",

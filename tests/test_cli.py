@@ -265,6 +265,8 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
         TrainConfig(coord_res=16.0)
     with pytest.raises(ValueError, match=r"rgb_kernel \(--rgb-kernel\) is the StyleGAN's and must be 1 or 3"):
         TrainConfig(rgb_kernel=5)
+    with pytest.raises(TypeError, match=r"rgb_kernel \(--rgb-kernel\) must be an integer, got 3.0"):
+        TrainConfig(rgb_kernel=3.0)
 
 
 def test_train_gan_passes_the_factor_reader_weight(tmp_path, monkeypatch, capsys):

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 __all__ = ["Discriminator", "Generator", "MappingNetwork", "SynthesisNetwork"]
 
 _SQRT2 = math.sqrt(2.0)
+RGB_KERNELS = (1, 3)  # the kernel sizes an RGB output may have: NVIDIA's 1x1, or 3x3
 
 
 def _upsample2x(x: Tensor) -> Tensor:
@@ -363,7 +364,7 @@ class SynthesisNetwork(nn.Module):
         rgb_kernel: int = 1,
     ):
         super().__init__()
-        if rgb_kernel not in (1, 3):
+        if rgb_kernel not in RGB_KERNELS:
             raise ValueError(f"rgb_kernel must be 1 or 3, got {rgb_kernel!r}")
         if architecture not in ("skip", "orig"):
             raise ValueError(f"architecture must be 'skip' or 'orig', got {architecture!r}")

@@ -47,7 +47,7 @@ from .augment import check_policy, diff_augment
 from .biggan import BigGAN
 from .biggan_adapter import BigGANAdapter
 from .stylegan import MBSTD_GROUP as _GROUP
-from .stylegan import Discriminator, Generator, check_coord_res, check_warp_res
+from .stylegan import RGB_KERNELS, Discriminator, Generator, check_coord_res, check_warp_res
 
 __all__ = ["TrainConfig", "train_gan"]
 
@@ -397,7 +397,8 @@ class TrainConfig:
             )
         check_int(self.coord_res, "coord_res (--coord-res)", minimum=0)
         check_coord_res(self.coord_res, self.resolution, "coord_res (--coord-res)")
-        if self.rgb_kernel not in (1, 3) or (self.rgb_kernel != 1 and self.model != "stylegan"):
+        check_int(self.rgb_kernel, "rgb_kernel (--rgb-kernel)", minimum=1)
+        if self.rgb_kernel not in RGB_KERNELS or (self.rgb_kernel != 1 and self.model != "stylegan"):
             raise ValueError(
                 f"rgb_kernel (--rgb-kernel) is the StyleGAN's and must be 1 or 3, got {self.rgb_kernel!r} "
                 f"with model {self.model}"
