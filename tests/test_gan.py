@@ -630,6 +630,34 @@ def test_the_twin_head_learns_on_fakes_and_changes_what_g_learns(tmp_path, model
     assert g0.keys() == g1.keys() and any(not torch.equal(g0[k], g1[k]) for k in g0)
 
 
+def test_g_pays_the_twin_term_only_beside_the_ac_term(tmp_path, monkeypatch):
+    """Once the factor reader judges the shape, G pays neither of D's shape heads: the twin's term
+    alone would pay G for shapes the twin cannot tell apart."""
+    import sfvq_lib.gan.train as train
+    from sfvq_lib.gan.train import train_gan
+
+    monkeypatch.setattr(train, "_READER_WARMUP", 2)
+    cfg = _tiny_config(2)
+    cfg.conditional, cfg.shape_aux, cfg.twin_aux, cfg.r1_gamma = True, 1.0, True, 0.0
+    cfg.factor_reader, cfg.reader_from = 1.0, 1
+    g = {}
+    for judges in (True, False):
+        cfg.reader_shape, cfg.steps = float(judges), 2
+        base = tmp_path / f"judges-{judges}"
+        train_gan(base, cfg, sample_every=0, progress=False)  # the reader counts from step 1
+        ck = torch.load(base / "checkpoint.pt", weights_only=True)
+        cfg.steps = 3  # one more step, from D's twin head as it is and from another one
+        for twin in ("as is", "other"):
+            if twin == "other":
+                ck["D"]["twin.weight"] = torch.randn_like(ck["D"]["twin.weight"])
+            (tmp_path / twin / str(judges)).mkdir(parents=True)
+            torch.save(ck, tmp_path / twin / str(judges) / "checkpoint.pt")
+            out = train_gan(tmp_path / twin / str(judges), cfg, sample_every=0, progress=False)
+            g[judges, twin] = torch.load(out, weights_only=True)["G"]
+    assert all(torch.equal(g[True, "as is"][k], g[True, "other"][k]) for k in g[True, "as is"])
+    assert any(not torch.equal(g[False, "as is"][k], g[False, "other"][k]) for k in g[False, "as is"])
+
+
 def test_a_conditional_stylegan_trains_and_loads_with_its_classes(tmp_path):
     from sfvq_lib.gan.train import export_generator, sample_images, train_gan
 

@@ -229,8 +229,8 @@ class TrainConfig:
     # with ``factor_reader`` and a class-conditional model: weight of the reader's shape
     # cross-entropy on G's images against the class asked for (0: none). The reader also learns the
     # shape of real renders (all turned), so, unlike D's shape head (``shape_aux``), it is not surer
-    # of upright shapes. While it judges, G no longer pays ``shape_aux``'s term (D's shape head
-    # still learns the real shapes)
+    # of upright shapes. While it judges, G no longer pays ``shape_aux``'s term nor ``twin_aux``'s
+    # (D's shape heads still learn): the twin's alone pays G for shapes the twin cannot tell apart
     reader_shape: float = 0.0
     # with ``factor_reader``: the step from which the reader counts (warmed up then; 0: from the
     # start), so that one recipe can train the GAN first and then correct it with the reader.
@@ -889,8 +889,8 @@ def train_gan(
             loss_g = F.softplus(-s_fake).mean()
             if aux and not (reader_ready and cfg.reader_shape):  # else the reader judges the shape
                 loss_g = loss_g + cfg.shape_aux * _shape_loss(heads["aux"], c_fake)
-            if cfg.twin_aux:
-                loss_g = loss_g - cfg.shape_aux * F.cross_entropy(heads["twin"], c_fake.argmax(1))
+                if cfg.twin_aux:  # with the AC term only: alone, it pays G for ambiguous shapes
+                    loss_g = loss_g - cfg.shape_aux * F.cross_entropy(heads["twin"], c_fake.argmax(1))
             if cfg.factor_aux:
                 loss_g = loss_g + cfg.factor_aux * _factor_spread_loss(heads["factors"], c_fake)
             if cfg.mode_seeking:
