@@ -109,6 +109,14 @@ def test_probe_eval_cli_json(tiny_probe, tmp_path, capsys, monkeypatch):
     )
     assert "- trained with: `sfvq train-gan --seed 0`" in md.read_text()
     assert "trained with" not in card.with_suffix(".md").read_text()
+    assert "of the images of class" not in md.read_text()  # an unconditional generator: none
+    by_class = {"square": 0.5, "disc": 0.25}  # a class-conditional one's evaluation has them
+    md = write_model_card(
+        load_generator("builtin:tiny"),
+        {**written, "evaluation": {**out, "shape_confident_by_class": by_class}},
+        tmp_path / "c.json",
+    )
+    assert "| the same p ≥ 0.9, of the images of class disc | 25.0% | — | — |" in md.read_text()
 
 
 def test_targets_and_class_agreement_of_a_biggan(tiny_probe):

@@ -58,6 +58,8 @@ def _rows(evaluation: dict) -> list[tuple[str, str, str, str]]:
         rows.append((f"total-variation distance, {name}", f"{tv:.3f}", "≤ 0.15", verdict(tv <= 0.15)))
     if "class_agreement" in evaluation:
         rows.append(("images showing the class asked for", f"{evaluation['class_agreement']:.1%}", "—", "—"))
+    for name, share in evaluation.get("shape_confident_by_class", {}).items():
+        rows.append((f"the same p ≥ 0.9, of the images of class {name}", f"{share:.1%}", "—", "—"))
     acc = evaluation["probe_accuracy"]
     rows.append(
         (
