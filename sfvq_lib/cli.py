@@ -231,6 +231,8 @@ def _cmd_train_gan(args) -> int:
         "rgb_kernel",
         "lr_decay",
         "lr_decay_from",
+        "colour_match",
+        "colour_match_from",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -560,6 +562,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the shape is judged by a second reader that also learns G's images, as one more class "
         "('generated') (needs --reader-shape)",
+    )
+    p.add_argument(
+        "--colour-match",
+        type=float,
+        default=None,
+        metavar="W",
+        help="weight of G's loss for its pixels' value and saturation against the real images' "
+        "(W1 of the sorted pixels; default: none)",
+    )
+    p.add_argument(
+        "--colour-match-from",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="--colour-match counts from this step on (default: 0, from the start)",
     )
     p.add_argument(
         "--twin-aux",

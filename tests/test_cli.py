@@ -259,6 +259,13 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert ck["G_ema"]["synthesis.blocks.3.torgb.weight"].shape[-2:] == (3, 3)  # the 32-px block's
     error = run_error([*argv[:-2], "--model", "biggan", "--rgb-kernel", "3", *other], capsys)
     assert "rgb_kernel (--rgb-kernel) is the StyleGAN's and must be 1 or 3, got 3 with model biggan" in error
+    colour = tmp_path / "colour"
+    flags = ["--colour-match", "50", "--colour-match-from", "1"]
+    assert main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(colour), *flags]) == 0
+    config = torch.load(colour / "checkpoint.pt", weights_only=True)["config"]
+    assert config["colour_match"] == 50 and config["colour_match_from"] == 1
+    error = run_error([*argv[:-2], "--colour-match-from", "3", *other], capsys)
+    assert "colour_match_from (--colour-match-from) needs colour_match (--colour-match) > 0" in error
     from sfvq_lib.gan.train import TrainConfig
 
     with pytest.raises(TypeError, match=r"coord_res \(--coord-res\) must be an integer, got 16.0"):

@@ -658,6 +658,45 @@ def test_g_pays_the_twin_term_only_beside_the_ac_term(tmp_path, monkeypatch):
     assert any(not torch.equal(g[False, "as is"][k], g[False, "other"][k]) for k in g[False, "as is"])
 
 
+def test_the_colour_loss_compares_the_pixels_value_and_saturation():
+    from sfvq_lib.data import ShapesDataset
+    from sfvq_lib.gan.train import TrainConfig, _colour_loss, _value_saturation
+
+    real = torch.from_numpy(ShapesDataset(16).sample(8, seed=0)[0])
+    vs = _value_saturation(real)
+    assert vs.shape == (8 * 16 * 16, 2) and float(vs.min()) >= 0 and float(vs.max()) <= 1
+    # a white pixel: value 1, saturation 0; a pure red one: 1 and ~1
+    pixels = torch.tensor([[1.0, 1.0], [1.0, -1.0], [1.0, -1.0]])[:, :, None, None].permute(1, 0, 2, 3)
+    assert torch.allclose(_value_saturation(pixels), torch.tensor([[1.0, 0.0], [1.0, 0.999]]), atol=1e-3)
+    assert float(_colour_loss(real, real)) == 0.0
+    # the same images in another order: the same colours; darker or greyer ones: not
+    assert float(_colour_loss(real.flip(0), real)) == 0.0
+    darker, greyer = real * 0.8 - 0.2, real.mean(1, keepdim=True).expand_as(real)
+    assert float(_colour_loss(darker, real)) > 0.05 and float(_colour_loss(greyer, real)) > 0.1
+    fake = darker.clone().requires_grad_(True)
+    _colour_loss(fake, real).backward()
+    assert fake.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="colour_match .* must be >= 0"):
+        TrainConfig(colour_match=-1.0)
+    with pytest.raises(ValueError, match="colour_match_from .* needs colour_match"):
+        TrainConfig(colour_match_from=10)
+
+
+def test_the_colour_loss_changes_g_from_its_step_on(tmp_path):
+    from sfvq_lib.gan.train import train_gan
+
+    def run(name, weight, start):
+        cfg = _tiny_config(2)
+        cfg.colour_match, cfg.colour_match_from = weight, start
+        return torch.load(train_gan(tmp_path / name, cfg, sample_every=0, progress=False), weights_only=True)[
+            "G"
+        ]
+
+    plain, late, on = run("plain", 0.0, 0), run("late", 10.0, 2), run("on", 10.0, 1)
+    assert all(torch.equal(plain[k], late[k]) for k in plain)  # steps 0 and 1 come before step 2
+    assert any(not torch.equal(plain[k], on[k]) for k in plain)
+
+
 def test_a_conditional_stylegan_trains_and_loads_with_its_classes(tmp_path):
     from sfvq_lib.gan.train import export_generator, sample_images, train_gan
 
