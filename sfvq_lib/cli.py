@@ -568,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="W",
-        help="weight of G's loss for its pixels' value and saturation against the real images' "
+        help="weight of G's loss for its pixels' value (HSV) against the real images' "
         "(W1 of the sorted pixels; default: none)",
     )
     p.add_argument(

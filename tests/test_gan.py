@@ -658,22 +658,24 @@ def test_g_pays_the_twin_term_only_beside_the_ac_term(tmp_path, monkeypatch):
     assert any(not torch.equal(g[False, "as is"][k], g[False, "other"][k]) for k in g[False, "as is"])
 
 
-def test_the_colour_loss_compares_the_pixels_value_and_saturation():
+def test_the_colour_loss_compares_the_pixels_values():
     from sfvq_lib.data import ShapesDataset
-    from sfvq_lib.gan.train import TrainConfig, _colour_loss, _value_saturation
+    from sfvq_lib.gan.train import TrainConfig, _colour_loss, _value
 
     real = torch.from_numpy(ShapesDataset(16).sample(8, seed=0)[0])
-    vs = _value_saturation(real)
-    assert vs.shape == (8 * 16 * 16, 2) and float(vs.min()) >= 0 and float(vs.max()) <= 1
-    # a white pixel: value 1, saturation 0; a pure red one: 1 and ~1
-    pixels = torch.tensor([[1.0, 1.0], [1.0, -1.0], [1.0, -1.0]])[:, :, None, None].permute(1, 0, 2, 3)
-    assert torch.allclose(_value_saturation(pixels), torch.tensor([[1.0, 0.0], [1.0, 0.999]]), atol=1e-3)
+    v = _value(real)
+    assert v.shape == (8 * 16 * 16,) and float(v.min()) >= 0 and float(v.max()) <= 1
+    # HSV value: the largest channel, in [0, 1]
+    pixels = torch.tensor([[1.0, -1.0, 0.0], [-1.0, -1.0, -1.0], [0.0, -1.0, -1.0]])[:, :, None, None]
+    assert torch.allclose(_value(pixels), torch.tensor([1.0, 0.0, 0.5]))  # red-ish, black, dark red
     assert float(_colour_loss(real, real)) == 0.0
-    # the same images in another order: the same colours; darker or greyer ones: not
+    # the same images in another order: the same values; darker ones: not; greyer ones of the
+    # same value: the same (the saturation is not compared)
     assert float(_colour_loss(real.flip(0), real)) == 0.0
-    darker, greyer = real * 0.8 - 0.2, real.mean(1, keepdim=True).expand_as(real)
-    assert float(_colour_loss(darker, real)) > 0.05 and float(_colour_loss(greyer, real)) > 0.1
-    fake = darker.clone().requires_grad_(True)
+    assert float(_colour_loss(real * 0.8 - 0.2, real)) > 0.05
+    greyer = real.amax(1, keepdim=True).expand_as(real)
+    assert float(_colour_loss(greyer, real)) == 0.0
+    fake = (real * 0.8 - 0.2).requires_grad_(True)
     _colour_loss(fake, real).backward()
     assert fake.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="colour_match .* must be >= 0"):

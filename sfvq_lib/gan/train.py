@@ -321,13 +321,16 @@ class TrainConfig:
     lr_decay: float = 1.0
     lr_decay_from: int = 0
     # weight of a colour-matching loss for G (0: none): the 1-D Wasserstein distance between the
-    # value and the saturation (HSV) of all the pixels of G's batch and of the real batch, each
-    # sorted. Why: the probe doubted the conditional StyleGAN's discs for their colour, not their
-    # outline. Its discs (step 5,500 of the twin fix's run, 300 images) redrawn as perfect flat
-    # circles read 0.68 in their own colours, 0.86 with the real discs' colours, and 0.83 with their
-    # object colour set to the dataset's saturation and value (0.85, 0.95); their values spread over
-    # 0.71-1.0, and discs with values below 0.85 read 0.41. Nothing else looks at colour as such:
-    # the factor reader reads the hue only, and real renders' objects all have one S and V
+    # value (HSV) of all the pixels of G's batch and of the real batch, each sorted. Why: the probe
+    # doubted the conditional StyleGAN's discs for their colour, not their outline. Its discs (step
+    # 5,500 of the twin fix's run, 300 images) redrawn as perfect flat circles read 0.68 in their
+    # own colours, 0.86 with the real discs' colours, and 0.83 with their object colour set to the
+    # dataset's saturation and value (0.85, 0.95); their values spread over 0.71-1.0, and discs with
+    # values below 0.85 read 0.41. Nothing else looks at colour as such: the factor reader reads the
+    # hue only, and real renders' objects all have one S and V. Measured with the saturation
+    # matched too (50, from 5,692 in that run, to 7,000): the backgrounds' saturation (real 0.45,
+    # G's 0.11-0.6) hardly moved, and G drew fewer background hues instead (TV 0.10 -> 0.38 / 0.56
+    # / 0.64 at 6,500 / 6,750 / 7,000); discs 0.58-0.64
     colour_match: float = 0.0
     # with ``colour_match``: the step from which it counts (0: from the start)
     colour_match_from: int = 0
@@ -627,18 +630,15 @@ def _reader_step(
     reader.requires_grad_(False)
 
 
-def _value_saturation(images: torch.Tensor) -> torch.Tensor:
-    """The HSV value and saturation [N·H·W, 2] of every pixel of ``images`` [N, 3, H, W] in [-1, 1]."""
-    rgb = (images.clamp(-1, 1) + 1) / 2
-    hi, lo = rgb.amax(1), rgb.amin(1)
-    return torch.stack([hi, (hi - lo) / (hi + 1e-3)], dim=-1).reshape(-1, 2)
+def _value(images: torch.Tensor) -> torch.Tensor:
+    """The HSV value [N·H·W] of every pixel of ``images`` [N, 3, H, W] in [-1, 1]."""
+    return ((images.clamp(-1, 1) + 1) / 2).amax(1).reshape(-1)
 
 
 def _colour_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """W1 between the pixels' value and saturation in ``fake`` and in ``real`` (as many images),
-    summed over the two (see ``TrainConfig.colour_match``)."""
-    f, r = _value_saturation(fake).sort(0).values, _value_saturation(real).sort(0).values
-    return (f - r).abs().mean(0).sum()
+    """W1 between the pixels' value in ``fake`` and in ``real`` (as many images; see
+    ``TrainConfig.colour_match``)."""
+    return (_value(fake).sort().values - _value(real).sort().values).abs().mean()
 
 
 def _mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
