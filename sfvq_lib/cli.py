@@ -233,6 +233,8 @@ def _cmd_train_gan(args) -> int:
         "lr_decay_from",
         "colour_match",
         "colour_match_from",
+        "pixel_d",
+        "pixel_d_from",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -577,6 +579,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="STEP",
         help="--colour-match counts from this step on (default: 0, from the start)",
+    )
+    p.add_argument(
+        "--pixel-d",
+        type=float,
+        default=None,
+        metavar="W",
+        help="weight of G's loss from a discriminator that sees one pixel (its colour) at a time "
+        "(default: none)",
+    )
+    p.add_argument(
+        "--pixel-d-from",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="--pixel-d learns and counts from this step on (default: 0, from the start)",
     )
     p.add_argument(
         "--twin-aux",

@@ -699,6 +699,58 @@ def test_the_colour_loss_changes_g_from_its_step_on(tmp_path):
     assert any(not torch.equal(plain[k], on[k]) for k in plain)
 
 
+def test_the_pixel_discriminator_tells_a_darker_object_colour_apart():
+    import torch.nn.functional as F
+
+    from sfvq_lib.data import ShapesDataset
+    from sfvq_lib.gan.train import PixelDiscriminator, _pixel_step
+
+    torch.manual_seed(0)
+    real = torch.from_numpy(ShapesDataset(16).sample(32, 3)[0])
+    # the same images with every bright (object) pixel 0.2 darker (of 1): the objects' value falls off
+    # the renders' one, while the backgrounds and the outline stay the same
+    darker = torch.where(real.amax(1, keepdim=True) > 0.7, real - 0.4, real)
+    pixel_d = PixelDiscriminator()
+    opt = torch.optim.Adam(pixel_d.parameters(), lr=2e-3, betas=(0.0, 0.99))
+    for _ in range(200):
+        _pixel_step(pixel_d, opt, real, darker)
+    with torch.no_grad():
+        s_real, s_dark = pixel_d(real), pixel_d(darker)
+    assert s_real.shape == (32, 1, 16, 16)
+    changed = (darker != real).any(1, keepdim=True)
+    assert s_real[changed].mean() > s_dark[changed].mean() + 2  # a pixel's colour tells them apart
+    # its G loss pulls the darker pixels brighter
+    fake = darker.clone().requires_grad_(True)
+    F.softplus(-pixel_d(fake)).mean().backward()
+    assert fake.grad[changed.expand_as(fake)].mean() < 0  # descending brightens them
+    assert not pixel_d.net[0].weight.requires_grad  # _pixel_step leaves it frozen for G's step
+
+
+def test_the_pixel_discriminator_counts_from_its_step_and_resumes(tmp_path):
+    from sfvq_lib.gan.train import TrainConfig, train_gan
+
+    def run(name, weight, start, steps=3):
+        cfg = _tiny_config(steps)
+        cfg.pixel_d, cfg.pixel_d_from = weight, start
+        return torch.load(
+            train_gan(tmp_path / name, cfg, checkpoint_every=1, sample_every=0, progress=False),
+            weights_only=True,
+        )
+
+    plain, late, on = run("plain", 0.0, 0), run("late", 1.0, 3), run("on", 1.0, 1)
+    assert all(torch.equal(plain["G"][k], late["G"][k]) for k in plain["G"])  # steps 0-2 before 3
+    assert "pixel_d" not in late and "pixel_d" in on
+    assert any(not torch.equal(plain["G"][k], on["G"][k]) for k in plain["G"])
+    run("parts", 1.0, 1, steps=2)  # stopped after 2 steps, then continued: as in one go
+    parts = run("parts", 1.0, 1)
+    assert all(torch.equal(on["G"][k], parts["G"][k]) for k in on["G"])
+    assert all(torch.equal(on["pixel_d"][k], parts["pixel_d"][k]) for k in on["pixel_d"])
+    with pytest.raises(ValueError, match="pixel_d .* must be >= 0"):
+        TrainConfig(pixel_d=-1.0)
+    with pytest.raises(ValueError, match="pixel_d_from .* needs pixel_d"):
+        TrainConfig(pixel_d_from=10)
+
+
 def test_a_conditional_stylegan_trains_and_loads_with_its_classes(tmp_path):
     from sfvq_lib.gan.train import export_generator, sample_images, train_gan
 
