@@ -235,6 +235,7 @@ def _cmd_train_gan(args) -> int:
         "colour_match_from",
         "pixel_d",
         "pixel_d_from",
+        "pixel_d_size",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -594,6 +595,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="STEP",
         help="--pixel-d learns and counts from this step on (default: 0, from the start)",
+    )
+    p.add_argument(
+        "--pixel-d-size",
+        type=int,
+        default=None,
+        metavar="PX",
+        help="--pixel-d sees the PX x PX patch around each pixel: 1 (its colour only; default), 3 or 5",
     )
     p.add_argument(
         "--twin-aux",

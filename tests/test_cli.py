@@ -267,10 +267,12 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     error = run_error([*argv[:-2], "--colour-match-from", "3", *other], capsys)
     assert "colour_match_from (--colour-match-from) needs colour_match (--colour-match) > 0" in error
     pixels = tmp_path / "pixels"
-    flags = ["--pixel-d", "0.5", "--pixel-d-from", "1"]
+    flags = ["--pixel-d", "0.5", "--pixel-d-from", "1", "--pixel-d-size", "3"]
     assert main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(pixels), *flags]) == 0
     config = torch.load(pixels / "checkpoint.pt", weights_only=True)["config"]
-    assert config["pixel_d"] == 0.5 and config["pixel_d_from"] == 1
+    assert config["pixel_d"] == 0.5 and config["pixel_d_from"] == 1 and config["pixel_d_size"] == 3
+    error = run_error([*argv[:-2], "--pixel-d", "1", "--pixel-d-size", "2", *other], capsys)
+    assert "pixel_d_size (--pixel-d-size) must be 1, 3 or 5, got 2" in error
     error = run_error([*argv[:-2], "--pixel-d", "-1", *other], capsys)
     assert "pixel_d (--pixel-d) must be >= 0 (0: none), got -1.0" in error
     from sfvq_lib.gan.train import TrainConfig

@@ -749,6 +749,32 @@ def test_the_pixel_discriminator_counts_from_its_step_and_resumes(tmp_path):
         TrainConfig(pixel_d=-1.0)
     with pytest.raises(ValueError, match="pixel_d_from .* needs pixel_d"):
         TrainConfig(pixel_d_from=10)
+    with pytest.raises(ValueError, match=r"pixel_d_size \(--pixel-d-size\) must be 1, 3 or 5, got 4"):
+        TrainConfig(pixel_d=1.0, pixel_d_size=4)
+
+
+def test_a_patch_discriminator_sees_a_blurred_outline():
+    import torch.nn.functional as F
+
+    from sfvq_lib.data import ShapesDataset
+    from sfvq_lib.gan.train import PixelDiscriminator, _pixel_step
+
+    real = torch.from_numpy(ShapesDataset(16).sample(32, 3)[0])
+    blurred = F.avg_pool2d(F.pad(real, (1, 1, 1, 1), mode="replicate"), 3, stride=1)  # the same colours, soft
+    edge = ((blurred - real).abs().amax(1, keepdim=True) > 0.1).expand(-1, 1, -1, -1)  # where it differs
+    scores = {}
+    for size in (1, 5):
+        torch.manual_seed(0)
+        pixel_d = PixelDiscriminator(size=size)
+        assert pixel_d(real).shape == (32, 1, 16, 16)
+        opt = torch.optim.Adam(pixel_d.parameters(), lr=2e-3, betas=(0.0, 0.99))
+        for _ in range(150):
+            _pixel_step(pixel_d, opt, real, blurred)
+        with torch.no_grad():
+            scores[size] = float(pixel_d(real)[edge].mean() - pixel_d(blurred)[edge].mean())
+    # a blurred outline is made of blends of its two colours, as a rendered one's edge pixel is:
+    # one pixel's colour hardly tells them apart, its neighbourhood does
+    assert scores[5] > 1.5 and scores[5] > 2 * scores[1], scores
 
 
 def test_a_conditional_stylegan_trains_and_loads_with_its_classes(tmp_path):

@@ -347,6 +347,9 @@ class TrainConfig:
     pixel_d: float = 0.0
     # with ``pixel_d``: the step from which it learns and counts (0: from the start)
     pixel_d_from: int = 0
+    # with ``pixel_d``: the side of the patch it sees (1: one pixel; 3 or 5: its neighbours too, so
+    # that it also sees blurred outlines, shading inside a flat object and dark rims)
+    pixel_d_size: int = 1
     seed: int = 0
     # extra generator constructor arguments; None: the model's defaults
     generator_kwargs: dict | None = None
@@ -379,6 +382,9 @@ class TrainConfig:
         check_int(self.pixel_d_from, "pixel_d_from (--pixel-d-from)", minimum=0)
         if self.pixel_d_from and not self.pixel_d:
             raise ValueError("pixel_d_from (--pixel-d-from) needs pixel_d (--pixel-d) > 0")
+        check_int(self.pixel_d_size, "pixel_d_size (--pixel-d-size)", minimum=1)
+        if self.pixel_d_size not in PIXEL_D_SIZES:
+            raise ValueError(f"pixel_d_size (--pixel-d-size) must be 1, 3 or 5, got {self.pixel_d_size}")
         if self.reader_from and not self.factor_reader:
             raise ValueError("reader_from (--reader-from) needs factor_reader (--factor-reader) > 0")
         check_int(self.warp_res, "warp_res (--warp-res)", minimum=0)
@@ -658,19 +664,23 @@ def _colour_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return (_value(fake).sort().values - _value(real).sort().values).abs().mean()
 
 
-class PixelDiscriminator(nn.Module):
-    """A discriminator of single pixels for ``pixel_d``: images [N, 3, H, W] → a logit per pixel
-    [N, 1, H, W] from its colour alone (1×1 convolutions)."""
+PIXEL_D_SIZES = (1, 3, 5)
 
-    def __init__(self, channels: int = 3, width: int = 64):
+
+class PixelDiscriminator(nn.Module):
+    """A discriminator of small patches for ``pixel_d``: images [N, 3, H, W] → a logit per pixel
+    [N, 1, H, W] from its colour alone (``size`` 1: 1×1 convolutions), or from the ``size`` ×
+    ``size`` patch around it (3: a 3×3 convolution first; 5: two)."""
+
+    def __init__(self, channels: int = 3, width: int = 64, size: int = 1):
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(width, width, 1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 1, 1),
-        )
+        assert size in PIXEL_D_SIZES, size
+        n3 = size // 2  # the number of 3×3 convolutions
+        layers = []
+        for i in range(2):
+            k = 3 if i < n3 else 1
+            layers += [nn.Conv2d(channels if i == 0 else width, width, k, padding=k // 2), nn.LeakyReLU(0.2)]
+        self.net = nn.Sequential(*layers, nn.Conv2d(width, 1, 1))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images)
@@ -837,7 +847,7 @@ def train_gan(
             judge = FactorReader(cfg.resolution, fakes=True).to(dev).requires_grad_(False)
             opt_j = torch.optim.Adam(judge.parameters(), lr=_READER_LR, betas=(0.9, 0.99))
         if cfg.pixel_d:
-            pixel_d = PixelDiscriminator().to(dev).requires_grad_(False)
+            pixel_d = PixelDiscriminator(size=cfg.pixel_d_size).to(dev).requires_grad_(False)
             opt_p = torch.optim.Adam(pixel_d.parameters(), lr=_PIXEL_D_LR, betas=(0.0, 0.99))
     G_ema = build(**cfg.generator_init()).to(dev).eval().requires_grad_(False)
     G_ema.load_state_dict(G.state_dict())
