@@ -343,7 +343,16 @@ class TrainConfig:
     # two hue circles (objects: S 0.85, V 0.95; backgrounds: 0.45, 0.35) and the blends between them
     # at the outlines; a blend of two hues in RGB, as a network that mixes its colours linearly
     # draws between the hues it has learned, falls off them (lower value), and a pixel's colour
-    # alone tells such a pixel apart. It also sees which hues G draws too rarely
+    # alone tells such a pixel apart. It also sees which hues G draws too rarely.
+    # Measured (1, from 5,692 in the twin fix's run, CoordConv 16 and rgb_kernel 3, to 7,000; 1,000
+    # images a reading every 250): size 1, conf 0.82-0.85, discs 0.58-0.64, object hue TV 0.19-0.22;
+    # size 5 (see pixel_d_size), conf 0.81-0.85, discs 0.57-0.65, object hue TV 0.18-0.21; the value
+    # matched instead (colour_match 100, the same fork): conf 0.83-0.84, discs 0.60-0.64, object hue TV
+    # 0.20-0.25. No gain. Why, as far as measured: the shipped probe reads real discs whose object is
+    # 10 % darker (value x 0.9) as discs with p >= 0.9 66 % of the time (99.8 % as rendered), and 0.5 %
+    # at x 0.8; G's discs' object value has median 0.90 (renders 0.95). A probe trained with
+    # per-image saturation and brightness jitter (not shipped) reads those at 100 % and reads step
+    # 7,000 of the size-5 fork at 0.912 (discs 0.91), object hue TV 0.20 still
     pixel_d: float = 0.0
     # with ``pixel_d``: the step from which it learns and counts (0: from the start)
     pixel_d_from: int = 0
