@@ -58,8 +58,9 @@ _CIRCULAR = torch.tensor([f.kind == "circular" for f in _SPREAD])  # the hues
 _READER_LR = 2e-3
 _READER_WARMUP = 2000  # steps (of 64 renders) the factor reader learns alone before G meets it
 _READER_REFERENCE = 1024  # the latest real images whose readings G's are compared with
-_WARP_SPREAD_WEIGHT = 10.0
-_PIXEL_D_LR = 2e-3  # of ``warp_spread``'s loss
+_WARP_SPREAD_WEIGHT = 10.0  # of ``warp_spread``'s loss
+_PIXEL_D_LR = 2e-3  # the pixel discriminator's Adam learning rate (``pixel_d``)
+PIXEL_D_SIZES = (1, 3, 5)  # the patch sides ``pixel_d_size`` may take
 _MODELS = {"stylegan": Generator, "biggan": BigGAN}
 _STYLEGAN_KWARGS = {
     # the mapping network at NVIDIA's lr_multiplier 0.01 (made for tens of millions of images):
@@ -671,9 +672,6 @@ def _colour_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """W1 between the pixels' value in ``fake`` and in ``real`` (as many images; see
     ``TrainConfig.colour_match``)."""
     return (_value(fake).sort().values - _value(real).sort().values).abs().mean()
-
-
-PIXEL_D_SIZES = (1, 3, 5)
 
 
 class PixelDiscriminator(nn.Module):
