@@ -284,10 +284,16 @@ def _cmd_train_probe(args) -> int:
 
     out = _check_out(args.output)
     probe = train_probe(
-        args.resolution, steps=args.steps, seed=args.seed, device=args.device, progress=not args.quiet
+        args.resolution,
+        steps=args.steps,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.quiet,
+        jitter=args.jitter,
     )
     acc = probe_accuracy(probe)
-    save_probe(probe, out, extra={"steps": args.steps, "seed": args.seed, "accuracy": acc})
+    extra = {"steps": args.steps, "seed": args.seed, "jitter": args.jitter, "accuracy": acc}
+    save_probe(probe, out, extra=extra)
     if not args.quiet:
         print(f"wrote {out}; held-out accuracy " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()))
     return 0
@@ -690,6 +696,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=2000, help="training steps of 128 images (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument(
+        "--jitter",
+        action="store_true",
+        help="jitter half of each batch's saturation and brightness, so that the probe does not read "
+        "brightness as part of the shape",
+    )
     p.add_argument("-o", "--output", required=True, metavar="PROBE.pt", help="where to write the probe")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train_probe)

@@ -37,6 +37,7 @@ __all__ = [
     "evaluate_generator",
     "load_probe",
     "probe_accuracy",
+    "jitter_colours",
     "train_probe",
 ]
 
@@ -155,6 +156,28 @@ def probe_accuracy(probe: FactorProbe, n: int = 2000, seed: int = 10_001) -> dic
     return out
 
 
+# ``jitter``'s ranges, per image: saturation (a factor about the pixel's grey), brightness (a
+# factor), and an offset (on [0, 1])
+_JITTER = {"saturation": (0.75, 1.15), "brightness": (0.75, 1.1), "offset": (-0.08, 0.08)}
+
+
+def jitter_colours(images: Tensor, generator: torch.Generator, share: float = 0.5) -> Tensor:
+    """A random ``share`` of ``images`` [N, 3, H, W] in [-1, 1] with each image's saturation,
+    brightness and offset drawn from ``_JITTER``; the hue of every pixel is kept (up to clipping)."""
+    n = len(images)
+
+    def draw(low, high):
+        return low + (high - low) * torch.rand(n, 1, 1, 1, generator=generator)
+
+    chosen = torch.rand(n, 1, 1, 1, generator=generator) < share
+    draws = [draw(*_JITTER[k]) for k in ("saturation", "brightness", "offset")]
+    saturation, brightness, offset = (d.to(images.device) for d in draws)
+    y = (images + 1) / 2
+    grey = y.mean(1, keepdim=True)
+    y = (grey + saturation * (y - grey)) * brightness + offset
+    return torch.where(chosen.to(images.device), y.clamp(0, 1) * 2 - 1, images)
+
+
 def train_probe(
     resolution: int = 32,
     steps: int = 3000,
@@ -163,8 +186,15 @@ def train_probe(
     seed: int = 0,
     device="cpu",
     progress: bool = True,
+    jitter: bool = False,
 ) -> FactorProbe:
-    """Train a probe on freshly rendered images (deterministic for a seed)."""
+    """Train a probe on freshly rendered images (deterministic for a seed).
+
+    ``jitter``: half of each batch gets its colours jittered (`jitter_colours`). Every render's
+    object has one saturation and value, and a probe trained on them alone reads brightness as part
+    of the shape: the shipped one reads real discs whose object is 10 % / 20 % darker as discs
+    (p >= 0.9) 66 % / 0.5 % of the time (99.8 % as rendered).
+    """
     dev = check_device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -172,11 +202,15 @@ def train_probe(
     opt = torch.optim.Adam(probe.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     ds = ShapesDataset(resolution)
+    colours = torch.Generator().manual_seed(seed)
     probe.train()
     for step in tqdm(range(steps), desc="train-probe", disable=not progress):
         images, factors = ds.sample(batch_size, seed=[seed, step])
         target = {k: v.to(dev) for k, v in _targets(factors).items()}
-        raw, _ = probe(torch.from_numpy(images).to(dev))
+        images = torch.from_numpy(images).to(dev)
+        if jitter:
+            images = jitter_colours(images, colours)
+        raw, _ = probe(images)
         loss = _loss(raw, target)
         opt.zero_grad(set_to_none=True)
         loss.backward()

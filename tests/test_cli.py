@@ -388,3 +388,11 @@ def test_train_gan_sets_the_mapping_networks_learning_rate(tmp_path, capsys):
         (["--mapping-boost", "2", "--mapping-boost-from", "-1"], "mapping_boost_from (--mapping-boost-from)"),
     ):
         assert say in run_error([*argv, *bad, "--out", str(tmp_path / "bad")], capsys)
+
+
+def test_train_probe_with_colour_jitter(tmp_path):
+    out = tmp_path / "probe.pt"
+    assert main(["train-probe", "--steps", "2", "--jitter", "-q", "-o", str(out)]) == 0
+    saved = torch.load(out, weights_only=True)
+    assert saved["extra"]["jitter"] is True and saved["extra"]["steps"] == 2
+    assert set(saved["extra"]["accuracy"]) >= {"shape", "obj_hue", "x"}

@@ -157,6 +157,35 @@ def test_a_stylegan_conditional_on_the_shapes_is_asked_for_each_class_in_turn(ti
     assert "class_agreement" not in res and not torch.equal(torch.cat(asked), torch.arange(32) % 4)
 
 
+def test_colour_jitter_keeps_the_hue_and_changes_the_brightness():
+    import colorsys
+
+    from sfvq_lib.probe import jitter_colours
+
+    x = torch.from_numpy(ShapesDataset(16).sample(64, seed=2)[0])
+    y = jitter_colours(x, torch.Generator().manual_seed(0))
+    again = jitter_colours(x, torch.Generator().manual_seed(0))
+    assert torch.equal(y, again) and y.shape == x.shape and y.abs().max() <= 1
+    changed = (y != x).flatten(1).any(1)
+    assert 16 < int(changed.sum()) < 48  # about half of them
+    assert not torch.equal(y[changed].mean((1, 2, 3)), x[changed].mean((1, 2, 3)))
+    # every pixel keeps its hue where nothing was clipped
+    a, b = ((x[changed] + 1) / 2).permute(0, 2, 3, 1), ((y[changed] + 1) / 2).permute(0, 2, 3, 1)
+    free = ((b > 1e-4) & (b < 1 - 1e-4)).all(-1) & ((a.amax(-1) - a.amin(-1)) > 0.05)
+    hue = lambda p: colorsys.rgb_to_hsv(*p.tolist())[0]  # noqa: E731
+    pairs = [(hue(p), hue(q)) for p, q in zip(a[free][::97], b[free][::97], strict=True)]
+    assert len(pairs) > 20
+    assert all(min(abs(h - k), 1 - abs(h - k)) < 1e-3 for h, k in pairs)
+
+
+def test_a_probe_trained_with_jitter_differs_and_is_deterministic():
+    a = train_probe(steps=2, batch_size=8, progress=False, jitter=True)
+    b = train_probe(steps=2, batch_size=8, progress=False, jitter=True)
+    plain = train_probe(steps=2, batch_size=8, progress=False)
+    assert all(torch.equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())
+    assert any(not torch.equal(v, plain.state_dict()[k]) for k, v in a.state_dict().items())
+
+
 def test_probe_is_deterministic():
     a = train_probe(steps=2, batch_size=8, progress=False)
     b = train_probe(steps=2, batch_size=8, progress=False)
