@@ -248,6 +248,7 @@ def _cmd_train_gan(args) -> int:
         "warp_image",
         "warp_uniform",
         "reader_fakes",
+        "hue_turn",
     )
     recipe.update({k: True for k in flags if getattr(args, k)})
     mult = args.mapping_lr_mult
@@ -608,6 +609,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PX",
         help="--pixel-d sees the PX x PX patch around each pixel: 1 (its colour only; default), 3 or 5",
+    )
+    p.add_argument(
+        "--hue-turn",
+        action="store_true",
+        help="the StyleGAN turns its finished image's hue by a learned function of its last style "
+        "(it can wrap round the circle)",
     )
     p.add_argument(
         "--twin-aux",

@@ -273,6 +273,10 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     assert config["pixel_d"] == 0.5 and config["pixel_d_from"] == 1 and config["pixel_d_size"] == 3
     error = run_error([*argv[:-2], "--pixel-d", "1", "--pixel-d-size", "2", *other], capsys)
     assert "pixel_d_size (--pixel-d-size) must be 1, 3 or 5, got 2" in error
+    hue = tmp_path / "hue"
+    assert main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(hue), "--hue-turn"]) == 0
+    ck = torch.load(hue / "checkpoint.pt", weights_only=True)
+    assert ck["config"]["hue_turn"] is True and "synthesis.hue_turn.linear.weight" in ck["G_ema"]
     error = run_error([*argv[:-2], "--pixel-d", "-1", *other], capsys)
     assert "pixel_d (--pixel-d) must be >= 0 (0: none), got -1.0" in error
     from sfvq_lib.gan.train import TrainConfig

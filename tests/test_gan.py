@@ -699,6 +699,56 @@ def test_the_colour_loss_changes_g_from_its_step_on(tmp_path):
     assert any(not torch.equal(plain[k], on[k]) for k in plain)
 
 
+def test_turn_hue_keeps_value_and_saturation_and_wraps():
+    import colorsys
+
+    from sfvq_lib.data import ShapesDataset
+    from sfvq_lib.gan.stylegan import turn_hue
+
+    x = torch.from_numpy(ShapesDataset(16).sample(8, 1)[0])
+    torch.testing.assert_close(turn_hue(x, torch.zeros(8)), x, atol=1e-5, rtol=0)
+    red = torch.tensor([0.9, -0.715, -0.715]).reshape(1, 3, 1, 1)
+    green = torch.tensor([-0.715, 0.9, -0.715]).reshape(1, 3, 1, 1)
+    torch.testing.assert_close(turn_hue(red, torch.tensor([1 / 3])), green)
+    torch.testing.assert_close(turn_hue(red, torch.tensor([-2 / 3])), green)  # the same, the other way
+    turned = turn_hue(x, torch.full((8,), 0.37))
+    before = [colorsys.rgb_to_hsv(*p.tolist()) for p in ((x + 1) / 2).permute(0, 2, 3, 1).reshape(-1, 3)]
+    after = [colorsys.rgb_to_hsv(*p.tolist()) for p in ((turned + 1) / 2).permute(0, 2, 3, 1).reshape(-1, 3)]
+    for (h, s_, v), (h2, s2, v2) in zip(before, after, strict=True):
+        assert abs(s_ - s2) < 1e-5 and abs(v - v2) < 1e-5  # a rotation about grey would change them
+        assert s_ < 1e-3 or min(abs((h2 - h) % 1 - 0.37), 1 - abs((h2 - h) % 1 - 0.37)) < 1e-4
+    xx = x.clone().requires_grad_(True)
+    turn = torch.zeros(8, requires_grad=True)
+    turn_hue(xx, turn).sum().backward()
+    torch.testing.assert_close(xx.grad, torch.ones_like(x), atol=1e-4, rtol=0)  # no turn: the identity
+
+
+def test_a_hue_turning_stylegan_starts_as_the_plain_one_and_can_wrap():
+    from sfvq_lib.gan.stylegan import Generator, HueTurn
+
+    kwargs = dict(z_dim=8, w_dim=8, img_resolution=8, img_channels=3)
+    plain = Generator(**kwargs, synthesis_kwargs={"channels": {4: 8, 8: 8}})
+    turning = Generator(**kwargs, synthesis_kwargs={"channels": {4: 8, 8: 8}, "hue_turn": True})
+    missing, unexpected = turning.load_state_dict(plain.state_dict(), strict=False)
+    assert sorted(missing) == ["synthesis.hue_turn.linear.bias", "synthesis.hue_turn.linear.weight"]
+    assert not unexpected and turning.num_ws == plain.num_ws
+    ws = plain.mapping(torch.randn(4, 8), None)
+    torch.testing.assert_close(
+        turning.synthesis(ws, noise_mode="const"), plain.synthesis(ws, noise_mode="const")
+    )
+    turn = HueTurn(2)
+    with torch.no_grad():
+        turn.linear.weight.copy_(torch.eye(2) * 100)
+    angles = turn(torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.01], [-1.0, -0.01], [0.0, -1.0]]))
+    assert angles[0].abs() < 1e-6 and abs(angles[1] - 0.25) < 0.01 and abs(angles[4] + 0.25) < 0.01
+    assert angles[2] > 0.49 and angles[3] < -0.49  # round the back of the circle: every turn is reached
+    from sfvq_lib.gan.train import TrainConfig
+
+    assert TrainConfig(hue_turn=True).generator_init()["synthesis_kwargs"]["hue_turn"] is True
+    with pytest.raises(ValueError, match="hue_turn .* is for the StyleGAN"):
+        TrainConfig(model="biggan", hue_turn=True)
+
+
 def test_the_pixel_discriminator_tells_a_darker_object_colour_apart():
     import torch.nn.functional as F
 

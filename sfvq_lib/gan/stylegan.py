@@ -35,6 +35,37 @@ def _lrelu(x: Tensor) -> Tensor:
     return F.leaky_relu(x, 0.2) * _SQRT2  # gain keeps the activations' scale
 
 
+def turn_hue(img: Tensor, turn: Tensor) -> Tensor:
+    """Turn the HSV hue of every pixel of ``img`` [N, 3, H, W] by ``turn`` [N] (in turns: 1 is the
+    whole circle), keeping each pixel's value and saturation exactly (so a turned object keeps its
+    brightness, which a rotation about the grey axis would not). Works on any range (the value is
+    the largest channel, the chroma the largest minus the smallest); zeros leave ``img`` unchanged."""
+    r, g, b = img.unbind(1)
+    v = img.amax(1)
+    chroma = v - img.amin(1)
+    c = chroma + 1e-8
+    h6 = torch.where(v == r, ((g - b) / c) % 6, torch.where(v == g, (b - r) / c + 2, (r - g) / c + 4))
+    h6 = (h6 + 6 * turn.reshape(-1, 1, 1)) % 6
+    n = torch.tensor([5.0, 3.0, 1.0], device=img.device, dtype=img.dtype).reshape(1, 3, 1, 1)
+    k = (n + h6[:, None]) % 6
+    return v[:, None] - chroma[:, None] * torch.minimum(k, 4 - k).clamp(0, 1)
+
+
+class HueTurn(nn.Module):
+    """The turn (in turns) of `turn_hue` from a style: the angle of the point (1 + a·w, b·w), so
+    that the turns can wrap all round the circle; zero weights (the start) turn nothing."""
+
+    def __init__(self, w_dim: int):
+        super().__init__()
+        self.linear = nn.Linear(w_dim, 2)
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, w: Tensor) -> Tensor:
+        x, y = self.linear(w).unbind(1)
+        return torch.atan2(y, 1 + x) / (2 * math.pi)
+
+
 def affine_warp(x: Tensor, params: Tensor) -> Tensor:
     """Rotate and shift each feature map of ``x`` [N, C, H, W] by ``params`` [N, 3].
 
@@ -362,6 +393,10 @@ class SynthesisNetwork(nn.Module):
         # the RGB outputs' kernel size: 1 (NVIDIA's) or 3, so that the last layer also reads each
         # pixel's neighbours when it draws an outline
         rgb_kernel: int = 1,
+        # turn the finished image's hue by a learned function of the last style (`HueTurn`), which can
+        # wrap round the circle: a map from the latents to the hue drawn by the convolutions alone
+        # covers an arc, and a gap in it does not close
+        hue_turn: bool = False,
     ):
         super().__init__()
         if rgb_kernel not in RGB_KERNELS:
@@ -399,6 +434,7 @@ class SynthesisNetwork(nn.Module):
             self.num_ws += block.num_conv
         self.num_ws += 1  # the last block's RGB output
         self.image_warp = warp_predictor(w_dim) if warp_image else None
+        self.hue_turn = HueTurn(w_dim) if hue_turn else None
 
     def forward(self, ws: Tensor, noise_mode: str = "random", force_fp32: bool = False) -> Tensor:
         assert ws.ndim == 3 and ws.shape[1:] == (self.num_ws, self.w_dim), (
@@ -411,6 +447,8 @@ class SynthesisNetwork(nn.Module):
             w_idx += block.num_conv
         if self.image_warp is not None:
             img = affine_warp(img, self.image_warp(ws[:, -1]))
+        if self.hue_turn is not None:
+            img = turn_hue(img, self.hue_turn(ws[:, -1]))
         return img
 
 

@@ -310,6 +310,14 @@ class TrainConfig:
     # colours (2-means per image), step 6,500's images read no surer (0.805 -> 0.800): the outlines,
     # not the shading, hold the probe back
     rgb_kernel: int = 1
+    # StyleGAN: G turns its finished image's hue by a learned function of its last style that can
+    # wrap round the circle (`SynthesisNetwork`'s ``hue_turn``, zero at the start). Why: the
+    # conditional StyleGAN's object hue TV stayed at 0.18-0.25 with every recipe since the twin fix;
+    # its discs and hearts draw next to no green or cyan (hue 0.35-0.55; step 7,000 of pixel_d's
+    # size-5 run, 2,000 images), and on a straight line in z from a disc of hue 0.2 to one of 0.65
+    # the hue goes the long way round, through red and magenta (6 lines of 6): the latents map onto
+    # an arc of hues whose gap no gradient on the hues closes
+    hue_turn: bool = False
     # from step ``lr_decay_from`` on, every learning rate of G and D (not the reader's) falls
     # linearly to ``lr_decay`` times its value at ``steps`` (1: none), so that a late G settles
     # instead of swinging: the conditional StyleGAN's readings swung from snapshot to snapshot at
@@ -456,6 +464,8 @@ class TrainConfig:
                 f"rgb_kernel (--rgb-kernel) is the StyleGAN's and must be 1 or 3, got {self.rgb_kernel!r} "
                 f"with model {self.model}"
             )
+        if self.hue_turn and self.model != "stylegan":
+            raise ValueError("hue_turn (--hue-turn) is for the StyleGAN")
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
                 "d_warmup (--d-warmup) trains D's shape head: it needs shape_aux (--shape-aux) > 0"
@@ -481,6 +491,8 @@ class TrainConfig:
             kwargs.setdefault("mapping_kwargs", {})["class_skip"] = True
         if self.rgb_kernel != 1:
             kwargs.setdefault("synthesis_kwargs", {})["rgb_kernel"] = self.rgb_kernel
+        if self.hue_turn:
+            kwargs.setdefault("synthesis_kwargs", {})["hue_turn"] = True
         if self.warp_res or self.warp_image or self.coord_res:
             # arguments of the StyleGAN's synthesis network, or the BigGAN's
             target = kwargs.setdefault("synthesis_kwargs", {}) if self.model == "stylegan" else kwargs
