@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from .._validation import check_device, check_int
-from .adapter import GeneratorAdapter, _as_float_tensor
+from .adapter import BATCH_SIZE, GeneratorAdapter, _as_float_tensor
 
 __all__ = ["BigGANAdapter", "load_biggan_dir", "truncated_normal"]
 
@@ -53,7 +53,7 @@ class BigGANAdapter(GeneratorAdapter):
     name : str
         The spec it was loaded from (for messages and figures).
     device : str or torch.device
-    batch_size : int
+    batch_size : int, default BATCH_SIZE (64)
         Images synthesized per forward pass.
     class_names : list of str, optional
         Names of the classes (default: their numbers).
@@ -63,7 +63,9 @@ class BigGANAdapter(GeneratorAdapter):
     w_dim = None  # no W space
     num_ws = None  # no per-layer styles
 
-    def __init__(self, G, name: str = "generator", device="cpu", batch_size: int = 128, class_names=None):
+    def __init__(
+        self, G, name: str = "generator", device="cpu", batch_size: int = BATCH_SIZE, class_names=None
+    ):
         cfg = getattr(G, "config", G)
         missing = [a for a in ("z_dim", "num_classes") if not hasattr(cfg, a)]
         if missing or not hasattr(G, "embeddings"):
