@@ -236,6 +236,7 @@ def _cmd_train_gan(args) -> int:
         "pixel_d",
         "pixel_d_from",
         "pixel_d_size",
+        "hue_turn_from",
     )
     for k in numbers:  # checked by TrainConfig
         if getattr(args, k) is not None:
@@ -615,6 +616,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the StyleGAN turns its finished image's hue by a learned function of its last style "
         "(it can wrap round the circle)",
+    )
+    p.add_argument(
+        "--hue-turn-from",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="--hue-turn is skipped, and learns nothing, before this step (default: 0, from the start)",
     )
     p.add_argument(
         "--twin-aux",

@@ -274,9 +274,14 @@ def test_train_gan_keeps_snapshots_that_load_as_builtin_paths(tmp_path, capsys):
     error = run_error([*argv[:-2], "--pixel-d", "1", "--pixel-d-size", "2", *other], capsys)
     assert "pixel_d_size (--pixel-d-size) must be 1, 3 or 5, got 2" in error
     hue = tmp_path / "hue"
-    assert main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(hue), "--hue-turn"]) == 0
+    assert (
+        main([*argv[:2], "1", *argv[3:5], "-q", "--out", str(hue), "--hue-turn", "--hue-turn-from", "5"]) == 0
+    )
     ck = torch.load(hue / "checkpoint.pt", weights_only=True)
-    assert ck["config"]["hue_turn"] is True and "synthesis.hue_turn.linear.weight" in ck["G_ema"]
+    assert ck["config"]["hue_turn"] is True and ck["config"]["hue_turn_from"] == 5
+    assert "synthesis.hue_turn.linear.weight" in ck["G_ema"]
+    error = run_error([*argv[:-2], "--hue-turn-from", "-1", "--hue-turn", *other], capsys)
+    assert "hue_turn_from (--hue-turn-from) must be" in error
     error = run_error([*argv[:-2], "--pixel-d", "-1", *other], capsys)
     assert "pixel_d (--pixel-d) must be >= 0 (0: none), got -1.0" in error
     from sfvq_lib.gan.train import TrainConfig

@@ -749,6 +749,36 @@ def test_a_hue_turning_stylegan_starts_as_the_plain_one_and_can_wrap():
         TrainConfig(model="biggan", hue_turn=True)
 
 
+def _checkpoint_of_tiny(folder, steps=3, **fields):
+    """The checkpoint of a tiny run (``_tiny_config`` with ``fields``) in ``folder``, one saved every step."""
+    from dataclasses import replace
+
+    from sfvq_lib.gan.train import train_gan
+
+    cfg = replace(_tiny_config(steps), **fields)
+    path = train_gan(folder, cfg, checkpoint_every=1, sample_every=0, progress=False)
+    return torch.load(path, weights_only=True)
+
+
+def test_the_hue_turn_counts_from_its_step_and_resumes(tmp_path):
+    from sfvq_lib.gan.train import TrainConfig
+
+    def run(name, turn, start, steps=3):
+        return _checkpoint_of_tiny(tmp_path / name, steps, hue_turn=turn, hue_turn_from=start)["G"]
+
+    plain, late, on = run("plain", False, 0), run("late", True, 3), run("on", True, 1)
+    turn = ["synthesis.hue_turn.linear.weight", "synthesis.hue_turn.linear.bias"]
+    assert sorted(set(late) - set(plain)) == sorted(turn)
+    assert all(torch.equal(plain[k], late[k]) for k in plain)  # steps 0-2 as without the turn
+    assert all(not late[k].any() for k in turn) and on[turn[0]].any()  # it learns from its step
+    assert any(not torch.equal(plain[k], on[k]) for k in plain)
+    run("parts", True, 1, steps=2)  # stopped after 2 steps, then continued: as in one go
+    parts = run("parts", True, 1)
+    assert all(torch.equal(on[k], parts[k]) for k in on)
+    with pytest.raises(ValueError, match=r"hue_turn_from \(--hue-turn-from\) needs hue_turn"):
+        TrainConfig(hue_turn_from=10)
+
+
 def test_the_pixel_discriminator_tells_a_darker_object_colour_apart():
     import torch.nn.functional as F
 
@@ -777,15 +807,10 @@ def test_the_pixel_discriminator_tells_a_darker_object_colour_apart():
 
 
 def test_the_pixel_discriminator_counts_from_its_step_and_resumes(tmp_path):
-    from sfvq_lib.gan.train import TrainConfig, train_gan
+    from sfvq_lib.gan.train import TrainConfig
 
     def run(name, weight, start, steps=3):
-        cfg = _tiny_config(steps)
-        cfg.pixel_d, cfg.pixel_d_from = weight, start
-        return torch.load(
-            train_gan(tmp_path / name, cfg, checkpoint_every=1, sample_every=0, progress=False),
-            weights_only=True,
-        )
+        return _checkpoint_of_tiny(tmp_path / name, steps, pixel_d=weight, pixel_d_from=start)
 
     plain, late, on = run("plain", 0.0, 0), run("late", 1.0, 3), run("on", 1.0, 1)
     assert all(torch.equal(plain["G"][k], late["G"][k]) for k in plain["G"])  # steps 0-2 before 3

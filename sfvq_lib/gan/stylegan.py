@@ -57,9 +57,12 @@ class HueTurn(nn.Module):
 
     def __init__(self, w_dim: int):
         super().__init__()
-        self.linear = nn.Linear(w_dim, 2)
+        # made without drawing random numbers, so that the rest of a generator (and of its
+        # training) draws what it would without the turn
+        self.linear = nn.utils.skip_init(nn.Linear, w_dim, 2)
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
+        self.active = True  # off: `SynthesisNetwork` skips the turn (training's hue_turn_from)
 
     def forward(self, w: Tensor) -> Tensor:
         x, y = self.linear(w).unbind(1)
@@ -447,7 +450,7 @@ class SynthesisNetwork(nn.Module):
             w_idx += block.num_conv
         if self.image_warp is not None:
             img = affine_warp(img, self.image_warp(ws[:, -1]))
-        if self.hue_turn is not None:
+        if self.hue_turn is not None and self.hue_turn.active:
             img = turn_hue(img, self.hue_turn(ws[:, -1]))
         return img
 

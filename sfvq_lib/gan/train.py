@@ -322,8 +322,11 @@ class TrainConfig:
     # 0.03-0.09 at 8,000 / 8,500 / 9,000-11,000 (0.19 before), background hue 0.33 at 8,000 (the
     # whole image turns), <= 0.09 from 9,000; shape-confident share 0.84 -> 0.88-0.90 at 8,500-9,750
     # and 0.91-0.92 at 10,000-11,000 (discs 0.62 -> 0.80-0.85), the first StyleGAN of ours there; but
-    # x or y TV 0.17-0.21 from 8,750 on. Its step 11,000 is builtin:shapes-stylegan-cond (see its card)
+    # x or y TV 0.17-0.21 from 8,750 on. Its step 11,000 is builtin:shapes-stylegan (see its card)
     hue_turn: bool = False
+    # the hue turn is skipped, and its weights stay zero, before this step: the same run as one
+    # without it up to there (the recipe of builtin:shapes-stylegan adds it at 7,302)
+    hue_turn_from: int = 0
     # from step ``lr_decay_from`` on, every learning rate of G and D (not the reader's) falls
     # linearly to ``lr_decay`` times its value at ``steps`` (1: none), so that a late G settles
     # instead of swinging: the conditional StyleGAN's readings swung from snapshot to snapshot at
@@ -472,6 +475,9 @@ class TrainConfig:
             )
         if self.hue_turn and self.model != "stylegan":
             raise ValueError("hue_turn (--hue-turn) is for the StyleGAN")
+        check_int(self.hue_turn_from, "hue_turn_from (--hue-turn-from)", minimum=0)
+        if self.hue_turn_from and not self.hue_turn:
+            raise ValueError("hue_turn_from (--hue-turn-from) needs hue_turn (--hue-turn)")
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
                 "d_warmup (--d-warmup) trains D's shape head: it needs shape_aux (--shape-aux) > 0"
@@ -970,6 +976,9 @@ def train_gan(
             if judge is not None and not judge_ready and step >= cfg.reader_from:
                 _warm_up_reader(judge, opt_j, ds, cfg, dev, progress)
                 judge_ready = True
+            if cfg.hue_turn:
+                for g in (G, G_ema):
+                    g.synthesis.hue_turn.active = step >= cfg.hue_turn_from
             t0 = time.perf_counter()
             gen = _batch_rng(cfg.seed, step, 0)
             torch.manual_seed(
@@ -1000,6 +1009,8 @@ def train_gan(
 
             # generator: non-saturating loss
             G.requires_grad_(True)
+            if cfg.hue_turn and step < cfg.hue_turn_from:  # no gradient: Adam leaves it as it is
+                G.synthesis.hue_turn.requires_grad_(False)
             D.requires_grad_(False)
             ws = None
             if cfg.model == "biggan":
