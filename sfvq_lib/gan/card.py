@@ -100,6 +100,7 @@ def write_model_card(g, card: dict, path, n_images: int = 32, seed: int = 0) -> 
         ("seed", card.get("config", {}).get("seed")),
         ("chosen", card.get("selection")),  # how the shipped step was picked, if it was
         ("trained with", f"`{card['command']}`" if "command" in card else None),
+        ("how it ran", card.get("stages")),  # when the command ran in parts, or not as one
     ]
     lines += [f"- {k}: {v}" for k, v in facts if v is not None]
     lines += ["", f"![samples]({path.with_suffix('.png').name})", ""]
