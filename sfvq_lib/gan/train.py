@@ -89,6 +89,11 @@ def check_mapping_rate(value: float, name: str, model: str) -> None:
         )
 
 
+def _flag(field: str) -> str:
+    """The command-line flag of a `TrainConfig` field: ``pixel_d_from`` -> ``--pixel-d-from``."""
+    return "--" + field.replace("_", "-")
+
+
 @dataclass
 class TrainConfig:
     """Everything that defines a training run (saved in the checkpoint)."""
@@ -397,23 +402,21 @@ class TrainConfig:
             "pixel_d",
         ):  # loss weights
             if not getattr(self, name) >= 0:
-                flag = "--" + name.replace("_", "-")
-                raise ValueError(f"{name} ({flag}) must be >= 0 (0: none), got {getattr(self, name)}")
+                raise ValueError(f"{name} ({_flag(name)}) must be >= 0 (0: none), got {getattr(self, name)}")
         check_int(self.d_warmup, "d_warmup (--d-warmup)", minimum=0)
-        check_int(self.reader_from, "reader_from (--reader-from)", minimum=0)
-        check_int(self.colour_match_from, "colour_match_from (--colour-match-from)", minimum=0)
-        if self.colour_match_from and not self.colour_match:
-            raise ValueError(
-                "colour_match_from (--colour-match-from) needs colour_match (--colour-match) > 0"
-            )
-        check_int(self.pixel_d_from, "pixel_d_from (--pixel-d-from)", minimum=0)
-        if self.pixel_d_from and not self.pixel_d:
-            raise ValueError("pixel_d_from (--pixel-d-from) needs pixel_d (--pixel-d) > 0")
+        for start, feature in (
+            ("reader_from", "factor_reader"),
+            ("colour_match_from", "colour_match"),
+            ("pixel_d_from", "pixel_d"),
+            ("hue_turn_from", "hue_turn"),
+        ):  # steps from which a feature counts: only with the feature on
+            check_int(getattr(self, start), f"{start} ({_flag(start)})", minimum=0)
+            if getattr(self, start) and not getattr(self, feature):
+                on = "" if isinstance(getattr(self, feature), bool) else " > 0"
+                raise ValueError(f"{start} ({_flag(start)}) needs {feature} ({_flag(feature)}){on}")
         check_int(self.pixel_d_size, "pixel_d_size (--pixel-d-size)", minimum=1)
         if self.pixel_d_size not in PIXEL_D_SIZES:
             raise ValueError(f"pixel_d_size (--pixel-d-size) must be 1, 3 or 5, got {self.pixel_d_size}")
-        if self.reader_from and not self.factor_reader:
-            raise ValueError("reader_from (--reader-from) needs factor_reader (--factor-reader) > 0")
         check_int(self.warp_res, "warp_res (--warp-res)", minimum=0)
         check_warp_res(self.warp_res, self.resolution, "warp_res (--warp-res)")  # before any file is written
         if not self.warp_angle_init >= 0 or (self.warp_angle_init and not (self.warp_res or self.warp_image)):
@@ -475,9 +478,6 @@ class TrainConfig:
             )
         if self.hue_turn and self.model != "stylegan":
             raise ValueError("hue_turn (--hue-turn) is for the StyleGAN")
-        check_int(self.hue_turn_from, "hue_turn_from (--hue-turn-from)", minimum=0)
-        if self.hue_turn_from and not self.hue_turn:
-            raise ValueError("hue_turn_from (--hue-turn-from) needs hue_turn (--hue-turn)")
         if self.d_warmup and not self.shape_aux:
             raise ValueError(
                 "d_warmup (--d-warmup) trains D's shape head: it needs shape_aux (--shape-aux) > 0"
@@ -1009,8 +1009,6 @@ def train_gan(
 
             # generator: non-saturating loss
             G.requires_grad_(True)
-            if cfg.hue_turn and step < cfg.hue_turn_from:  # no gradient: Adam leaves it as it is
-                G.synthesis.hue_turn.requires_grad_(False)
             D.requires_grad_(False)
             ws = None
             if cfg.model == "biggan":
